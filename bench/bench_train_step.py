@@ -5,17 +5,17 @@ Prints the median and the components (forward / backward / optimiser) in ms.
 """
 import argparse, time
 import numpy as np, torch
-from focus.model import build_model, param_groups
+from focus.model import build_model, make_optimizer
 from focus.criterion import SetCriterion, targets_from_mask
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--preset', default='tiny'); ap.add_argument('--size', type=int, default=128)
 ap.add_argument('--batch', type=int, default=4); ap.add_argument('--steps', type=int, default=10)
-ap.add_argument('--fidelity', default='paper')
+ap.add_argument("--fidelity", default="paper")
 a = ap.parse_args()
 torch.manual_seed(0)
 m = build_model(a.preset, fidelity=a.fidelity); m.train()
-opt = torch.optim.AdamW(param_groups(m))
+opt = make_optimizer(m)
 x = torch.randn(a.batch, 3, a.size, a.size)
 lab = torch.ones(a.size, a.size, dtype=torch.long); s = a.size // 4; lab[s:3 * s, s:3 * s] = 0
 tg = [targets_from_mask(lab)] * a.batch
