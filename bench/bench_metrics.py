@@ -67,13 +67,16 @@ def compare(ms, ev_result, stems):
                    Fm_mean=ms['fm'].changeable_fms[i].mean(), Fm_max=ms['fm'].changeable_fms[i].max())
         for k, v in ref.items():
             if np.isnan(v) and np.isnan(r[k]): continue
+            if np.isnan(v) != np.isnan(r[k]): return float('inf')      # NaN on one side only: a disagreement
             d = max(d, abs(float(v) - r[k]))
     em, fm = ms['em'].get_results()['em'], ms['fm'].get_results()
     ds = ev_result['dataset']; c = ev_result['curves']
     ref = dict(MAE=ms['mae'].get_results()['mae'], Sm=ms['sm'].get_results()['sm'], wFm=ms['wfm'].get_results()['wfm'],
                Em_adp=em['adp'], Em_mean=em['curve'].mean(), Em_max=em['curve'].max(),
                Fm_adp=fm['fm']['adp'], Fm_mean=fm['fm']['curve'].mean(), Fm_max=fm['fm']['curve'].max())
-    for k, v in ref.items(): d = max(d, abs(float(v) - ds[k]))
+    for k, v in ref.items():
+        if np.isnan(v) != np.isnan(ds[k]): return float('inf')
+        d = max(d, abs(float(v) - ds[k]))
     for ours, theirs in ((c['em'], em['curve']), (c['fm'], fm['fm']['curve']), (c['precision'], fm['pr']['p']), (c['recall'], fm['pr']['r'])):
         d = max(d, float(np.abs(np.asarray(ours)[::-1] - theirs).max()))
     return d
