@@ -14,7 +14,7 @@ ap.add_argument('--batch', type=int, default=4); ap.add_argument('--steps', type
 ap.add_argument("--fidelity", default="paper")
 a = ap.parse_args()
 torch.manual_seed(0)
-m = build_model(a.preset, fidelity=a.fidelity); m.train()
+m = build_model(a.preset, pretrained=False, fidelity=a.fidelity); m.train()   # random weights: timing only
 opt = make_optimizer(m)
 x = torch.randn(a.batch, 3, a.size, a.size)
 lab = torch.ones(a.size, a.size, dtype=torch.long); s = a.size // 4; lab[s:3 * s, s:3 * s] = 0
