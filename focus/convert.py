@@ -4,7 +4,7 @@
 
 # %% ../nbs/18_convert.ipynb #17f582c3
 from __future__ import annotations
-import re
+import json, re
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -173,7 +173,10 @@ def load_model(path, preset: str | None = None, device='cpu'):
     preset = preset or meta.get('preset') or infer_preset(sd)
     if preset is None: raise ValueError(f"{path}: cannot infer the preset from the ViT width; pass preset=…")
     ours = any(k.startswith('backbone.vit.') for k in sd)
-    model = build_model(preset, pretrained=False, fidelity=meta.get('fidelity', 'official'), clip=False)   # weights: the file
+    cfg = json.loads(meta['config']) if isinstance(meta.get('config'), str) else {}   # written by focus.train
+    cfg.update(fidelity=meta.get('fidelity', cfg.get('fidelity', 'official')), clip=False)
+    if 'task' in meta: cfg['task'] = meta['task']
+    model = build_model(preset, pretrained=False, **cfg)                  # weights: the file
     if ours:
         sd = {k: v for k, v in sd.items() if not k.startswith('clip_refiner.')}
         missing, unexpected = model.load_state_dict(sd, strict=False)

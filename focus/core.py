@@ -47,10 +47,10 @@ def check_split(split: str) -> str:
     return check_choice(split, SPLITS, 'split')
 
 # %% ../nbs/00_core.ipynb #680d72fd
-PROFILES = ('smoke', 'paper')
+PROFILES = ('test', 'smoke', 'paper')
 
 def get_profile(default: str = 'smoke') -> str:
-    "The run profile from `FOCUS_PROFILE` (`smoke` or `paper`); an unknown value is an error, not a silent default."
+    "The run profile from `FOCUS_PROFILE` (`test`, `smoke` or `paper`); an unknown value is an error, not a silent default."
     p = os.environ.get('FOCUS_PROFILE', default).strip().lower()
     if p not in PROFILES: raise ValueError(f"FOCUS_PROFILE={p!r} is not a profile; expected one of {', '.join(PROFILES)}")
     return p

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
@@ -16,7 +17,7 @@ from .data import IGNORE, box_cxcywh_to_xyxy, make_targets
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'PAPER_LAMBDAS', 'loss_weights', 'targets_from_mask', 'box_area', 'box_iou', 'generalized_box_iou',
            'point_sample', 'point_uncertainty', 'sample_uncertain_points', 'sigmoid_ce_loss', 'dice_loss',
-           'batch_sigmoid_ce_cost', 'batch_dice_cost', 'HungarianMatcher', 'SetCriterion']
+           'batch_sigmoid_ce_cost', 'batch_dice_cost', 'HungarianMatcher', 'global_num_masks', 'SetCriterion']
 
 # %% ../nbs/16_criterion.ipynb #2cda81ae
 LOSS_NAMES = ('loss_ce', 'loss_mask', 'loss_dice', 'loss_bbox', 'loss_giou', 'loss_clip')
@@ -133,7 +134,7 @@ class HungarianMatcher(nn.Module):
             prob = outputs['pred_logits'][b].float().softmax(-1)                    # (Q, K+1)
             pm = outputs['pred_masks'][b].float()[:, None]                          # (Q, 1, h, w)
             tm = tgt['masks'].to(pm)[:, None]                                       # (n, 1, H, W)
-            pts = torch.rand(1, self.num_points, 2, device=pm.device)
+            pts = torch.rand(1, self.num_points, 2, device=pm.device, generator=tgt.get('generator'))
             pl = point_sample(pm, pts.expand(pm.shape[0], -1, -1))[:, 0]
             tl = point_sample(tm, pts.expand(tm.shape[0], -1, -1))[:, 0]
             C = (self.cost_class * -prob[:, labels.to(prob.device)] + self.cost_mask * batch_sigmoid_ce_cost(pl, tl)
@@ -141,6 +142,15 @@ class HungarianMatcher(nn.Module):
             i, j = linear_sum_assignment(C.cpu().numpy())
             out.append((torch.as_tensor(i, dtype=torch.long), torch.as_tensor(j, dtype=torch.long)))
         return out
+
+# %% ../nbs/16_criterion.ipynb #16565d1f
+def global_num_masks(targets: list[dict]) -> float:
+    "Target masks per process, averaged over the data-parallel group (≥ 1): the loss normaliser."
+    n = float(sum(len(t['labels']) for t in targets))
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        t = torch.tensor([n], dtype=torch.float64)
+        dist.all_reduce(t); n = t.item() / dist.get_world_size()
+    return max(n, 1.)
 
 # %% ../nbs/16_criterion.ipynb #6c7e7381
 class SetCriterion(nn.Module):
@@ -208,7 +218,15 @@ class SetCriterion(nn.Module):
         src = self._matched(pm, indices)
         if src is None: return dict.fromkeys(('loss_mask', 'loss_dice'), pm.sum() * 0.)
         src = src.float()[:, None]                                             # (N, 1, h, w)
-        pts = sample_uncertain_points(src, self.num_points, self.oversample_ratio, self.importance_sample_ratio)
+        kw = dict(num_points=self.num_points, oversample_ratio=self.oversample_ratio,
+                  importance_sample_ratio=self.importance_sample_ratio)
+        if any('generator' in t for t in targets):     # per-image draws: independent of how the batch is split
+            pts, k = [], 0
+            for t, (_, j) in zip(targets, indices):
+                if len(j): pts.append(sample_uncertain_points(src[k:k + len(j)], generator=t.get('generator'), **kw))
+                k += len(j)
+            pts = torch.cat(pts)
+        else: pts = sample_uncertain_points(src, **kw)
         with torch.no_grad():
             lab, k = [], 0
             for t, (_, j) in zip(targets, indices):
@@ -244,7 +262,7 @@ class SetCriterion(nn.Module):
                ) -> dict:
         "Weighted losses of the final stage (`loss_*`) and of every aux stage (`loss_*_i`)."
         targets = self.prepare_targets(targets)
-        num_masks = max(float(sum(len(t['labels']) for t in targets)), 1.)
+        num_masks = global_num_masks(targets)
         final = {k: v for k, v in outputs.items() if k != 'aux_outputs'}
         raw = self.stage_losses(final, targets, num_masks, clip_loss_fn)
         if self.deep_supervision:

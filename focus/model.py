@@ -113,13 +113,16 @@ class FocusModel(nn.Module):
     @property
     def predictor(self): return self.sem_seg_head['predictor']
 
-    def forward_features(self, x: torch.Tensor) -> dict:
-        "Padded normalised images (B,3,H,W) → decoder outputs (pred_logits, pred_masks at 1/4, pred_boxes, aux_outputs)."
+    def forward_features(self, x: torch.Tensor, edges: torch.Tensor | None = None) -> dict:
+        """Padded normalised images (B,3,H,W) → decoder outputs (pred_logits, pred_masks at 1/4, pred_boxes, aux_outputs).
+        `edges`: the edge images `edge_input(x, fidelity)` when the data pipeline already computed them."""
         cfg = self.cfg
         if x.shape[-2] % 32 or x.shape[-1] % 32: raise ValueError(f"input {tuple(x.shape[-2:])} must be padded to a multiple of 32")
-        e = edge_input(x, cfg.fidelity) if cfg.edges else None
+        e = (edge_input(x, cfg.fidelity) if edges is None else edges) if cfg.edges else None
         f = self.backbone(x, e)
-        mask_features, ms = self.sem_seg_head['pixel_decoder'](f)
+        with torch.autocast(x.device.type, enabled=False):      # the pixel decoder runs in fp32 under AMP
+            mask_features, ms = self.sem_seg_head['pixel_decoder']({k: (v.float() if torch.is_tensor(v) and v.is_floating_point() else v)
+                                                                    for k, v in f.items()})
         kw = {}
         if cfg.fidelity == 'paper' and cfg.joint:
             kw = dict(pca_mask=pca_prior(f['tokens'], f['grid'], joint=False)[1], fidelity='paper')   # one PCA per image
@@ -127,9 +130,9 @@ class FocusModel(nn.Module):
             kw = dict(first_layer_mask='none' if self.training else cfg.first_layer_mask_at_test)
         return self.predictor(ms, mask_features, **kw)
 
-    def forward(self, images: torch.Tensor, targets: list | None = None):
+    def forward(self, images: torch.Tensor, targets: list | None = None, edges: torch.Tensor | None = None):
         "Training (`targets` given): dict of weighted losses. Otherwise: the decoder outputs."
-        out = self.forward_features(images)
+        out = self.forward_features(images, edges)
         if targets is None: return out
         clip_fn = None
         if self.clip_refiner is not None:
@@ -278,4 +281,4 @@ def train_step(model: FocusModel, batch: dict, opt: torch.optim.Optimizer, clip_
     opt.zero_grad(set_to_none=True); total.backward()
     if clip_grad: torch.nn.utils.clip_grad_norm_(model.trainable_parameters(), clip_grad)
     opt.step()
-    return {'total': float(total), **{k: float(v) for k, v in losses.items() if not k[-1].isdigit()}}
+    return {'total': total.item(), **{k: v.item() for k, v in losses.items() if not k[-1].isdigit()}}
