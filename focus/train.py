@@ -492,10 +492,8 @@ def save_checkpoint(out, model, opt, acc, cfg: TrainConfig, iteration: int) -> P
     rngs = gather_objects(rng_state(), acc)
     path = Path(out)/'checkpoints'/'last.pth'
     if acc.is_main_process:
-        m = acc.unwrap_model(model)
-        atomic_save(dict(model=m.state_dict(), optimizer=opt.state_dict(), scaler=acc.scaler.state_dict() if acc.scaler else None,
-                         iteration=iteration, rng=rngs, train_config=json.dumps(run_identity(cfg)), preset=cfg.preset,
-                         fidelity=cfg.fidelity, task=cfg.task, config=json.dumps(asdict(m.cfg))), path)
+        atomic_save(dict(model_file(acc.unwrap_model(model), cfg, iteration), optimizer=opt.state_dict(), rng=rngs,
+                         scaler=acc.scaler.state_dict() if acc.scaler else None), path)
     acc.wait_for_everyone()
     return path
 
