@@ -73,50 +73,17 @@ def border_contrast_saliency(img):
     return np.uint8(np.rint(255 * d / d.max())) if d.max() > 0 else np.zeros(d.shape, np.uint8)
 
 # %% ../nbs/05_cli.ipynb #b3a86f97
-def _write_baseline_predictions(synth_root, out, tasks, progress=True):
-    "Predict every FOCUS-Synth test image with the baseline; returns {task: (pred_dir, gt_dir)}."
-    import cv2
-    from tqdm.auto import tqdm
-    from focus.core import read_image, list_images
-    dirs = {}
-    for t in tasks:
-        img_dir, gt_dir = Path(synth_root)/t/'test'/'images', Path(synth_root)/t/'test'/'masks'
-        pdir = Path(out)/t; pdir.mkdir(parents=True, exist_ok=True)
-        for stem, p in tqdm(list_images(img_dir).items(), desc=f'baseline {t}', disable=not progress, leave=False):
-            cv2.imwrite(str(pdir/f'{stem}.png'), border_contrast_saliency(read_image(p)))
-        dirs[t] = (pdir, gt_dir)
-    return dirs
-
 def _cmd_reproduce(a):
+    from focus.reproduce import reproduce
     profile = a.profile or get_profile()
-    if profile == 'paper':
-        print(f"profile {profile!r}: the paper profile needs the trained models of the later pipeline "
-              "(train/predict); this version runs the smoke profile only.", file=sys.stderr)
-        return 2
-    import pandas as pd
-    from focus.synth import make_synth
-    from focus.data import dataset_table, format_table
-    from focus.metrics import evaluate_folders, write_results
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(a.out or Path('runs')/f'reproduce-{profile}')
     t0 = time.time()
-    root = make_synth(out/'data', seed=a.seed, size=a.size, n_train=a.n_train, n_test=a.n_test, tasks=a.tasks,
-                      workers=a.workers, progress=not a.quiet)
-    print(f"[1/3] FOCUS-Synth ({', '.join(a.tasks)}) → {root}  ({time.time() - t0:.1f} s)")
-    df = dataset_table(out/'data', names=[f'synth_{t}_{s}' for t in a.tasks for s in ('train', 'test')])
-    print(format_table(df))
-    bad = df[df['status'] != 'found']
-    if len(bad): raise FocusDataError(f"FOCUS-Synth check failed for: {', '.join(bad['name'])}")
-    dirs = _write_baseline_predictions(root, out/'predictions'/'border-contrast', a.tasks, progress=not a.quiet)
-    print(f"[2/3] baseline predictions → {out/'predictions'/'border-contrast'}  ({time.time() - t0:.1f} s)")
-    rows = []
-    for t, (pdir, gdir) in dirs.items():
-        res = evaluate_folders(pdir, gdir, progress=not a.quiet)
-        write_results(res, out/'results'/f'border-contrast_{t}.json', out/'results'/f'border-contrast_{t}.csv')
-        rows.append(dict(task=t, method='border-contrast', n=res['n'], **{k: res['dataset'][k] for k in ('MAE', 'Sm', 'Em_mean', 'wFm', 'Fm_adp', 'BER', 'F1', 'AUC')}))
-    table = pd.DataFrame(rows)
-    table.to_csv(out/'results'/'summary.csv', index=False)
-    print(f"[3/3] evaluation → {out/'results'}  ({time.time() - t0:.1f} s)")
-    print(table.to_string(index=False, float_format=lambda v: f'{v:.3f}'))
+    reproduce(profile, only=a.only, out=out, force=a.force, progress=not a.quiet)
+    shown = [out/'tables'/f'{n}.md' for n in ('table1_standard', 'table2_standard', 'table3_standard', 'table4_standard')]
+    for f in shown:
+        if f.is_file(): print('\n' + f.read_text())
+    print(f"focus reproduce ({profile}): {(time.time() - t0) / 60:.1f} min; notebooks, tables (md, tex, csv) and figures "
+          f"are in {out}")
     return 0
 
 # %% ../nbs/05_cli.ipynb #c97753f0
@@ -248,10 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--size', type=int, default=None, help="test short side (default: the preset's)")
     p.add_argument('--batch-size', type=int, default=4); p.add_argument('--device', default='cpu')
     p.add_argument('--quiet', action='store_true'); p.set_defaults(fn=_cmd_predict)
-    p = sub.add_parser('reproduce', help='the main job of the current profile (smoke: FOCUS-Synth, baseline, evaluation)', description='Run the reproduction pipeline of a profile ($FOCUS_PROFILE, default smoke).')
-    p.add_argument('--out', type=Path, default=Path('runs')/'smoke', help='output folder')
+    p = sub.add_parser('reproduce', help='execute the reproduction notebooks: per-task training, Tables 1-4, figures, audit',
+                       description='Execute the reproduction notebooks of a profile ($FOCUS_PROFILE, default smoke) top to bottom.')
     p.add_argument('--profile', choices=['test', 'smoke', 'paper'], default=None, help='override $FOCUS_PROFILE')
-    _synth_args(p, 200, 100); p.set_defaults(fn=_cmd_reproduce)
+    p.add_argument('--only', default=None, help='comma-separated notebooks: sod,cod,sd,dbd,fd,tables,table4,figures,audit')
+    p.add_argument('--out', type=Path, default=None, help='output folder (default runs/reproduce-<profile>)')
+    p.add_argument('--force', action='store_true', help='rerun notebooks that finished before')
+    p.add_argument('--quiet', action='store_true', help='no progress lines'); p.set_defaults(fn=_cmd_reproduce)
     _train_test_parsers(sub)
     return ap
 
