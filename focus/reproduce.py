@@ -4,7 +4,7 @@
 
 # %% ../nbs/22_reproduce.ipynb #2577534b
 from __future__ import annotations
-import json, math, os, subprocess, sys, tempfile, time
+import atexit, json, math, os, shutil, subprocess, sys, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -33,6 +33,11 @@ class Context:
     profile: str          # 'test' | 'smoke' | 'paper'
     out: Path             # runs/, baseline/, tables/, figures/ go here
     data_root: Path       # the data root: FOCUS-Synth/ (test, smoke; written on demand) or the real data sets (paper)
+    temporary: bool = False   # out is a throw-away folder (test profile without $FOCUS_OUT): `close` removes it
+
+    def close(self):
+        "Remove the output folder if it is a throw-away one (the last cell of every reproduction notebook)."
+        if self.temporary: shutil.rmtree(self.out, ignore_errors=True)
 
     @property
     def synth(self) -> bool: return self.profile != 'paper'
@@ -44,14 +49,17 @@ TEST_SYNTH = dict(n_train=8, n_test=4, size=64)     # the test profile's FOCUS-S
 def context(profile: str | None = None, out=None) -> Context:
     "The reproduction's `Context`: profile from `$FOCUS_PROFILE`, output from `$FOCUS_OUT` (test: a temporary folder)."
     profile = get_profile() if profile is None else check_choice(profile, ('test', 'smoke', 'paper'), 'profile')
-    out = out or os.environ.get('FOCUS_OUT')
-    if out is None: out = tempfile.mkdtemp(prefix='focus-repro-') if profile == 'test' else Path('runs')/f'reproduce-{profile}'
+    out, temporary = out or os.environ.get('FOCUS_OUT'), False
+    if out is None and profile == 'test':       # a throw-away folder: removed by `close`, or when Python exits
+        out, temporary = tempfile.mkdtemp(prefix='focus-repro-'), True
+        atexit.register(shutil.rmtree, out, ignore_errors=True)
+    if out is None: out = Path('runs')/f'reproduce-{profile}'
     out = Path(out).absolute(); out.mkdir(parents=True, exist_ok=True)
     data_root = out/'data' if profile == 'test' else default_data_root()
     if profile == 'test' and not (data_root/'FOCUS-Synth'/'fd'/'test').is_dir():
         from focus.synth import make_synth
         make_synth(data_root, **TEST_SYNTH)
-    return Context(profile, out, data_root)
+    return Context(profile, out, data_root, temporary)
 
 # %% ../nbs/22_reproduce.ipynb #1a047cf4
 METRIC_KEYS = {'Sm': 'Sm', 'Em': 'Em_mean', 'wFm': 'wFm', 'MAE': 'MAE', 'BER': 'BER', 'Fbeta': 'Fm_adp', 'F1': 'F1', 'AUC': 'AUC'}
@@ -99,7 +107,8 @@ def _finished(run: Path, cfg: TrainConfig) -> bool:
     return same and (run/'model_final.pth').is_file() and (run/'eval'/'final'/'summary.csv').is_file()
 
 # %% ../nbs/22_reproduce.ipynb #5841fb69
-def train_task(ctx: Context, task: str, name: str | None = None, progress: bool = True, **overrides) -> dict:
+def train_task(ctx: Context, task: str, name: str | None = None, progress: bool = True, keep_checkpoint: bool = False,
+               **overrides) -> dict:
     "Train (or reuse, or resume) the profile's run of `task`: `{run, metrics, seconds, source, cfg}`."
     task = check_task(task)
     if ctx.profile == 'paper' and os.environ.get('FOCUS_PAPER_SOURCE', 'released') == 'released' and not overrides:
@@ -111,6 +120,7 @@ def train_task(ctx: Context, task: str, name: str | None = None, progress: bool 
         resume = (run/'checkpoints'/'last.pth').is_file()
         fit(cfg, run, resume=resume, progress=progress)
         source = 'resumed' if resume else 'trained'
+    if not keep_checkpoint: (run/'checkpoints'/'last.pth').unlink(missing_ok=True)   # finished: model_final.pth holds the weights
     return dict(run=run, eval=run/'eval'/'final', metrics=read_summary(run/'eval'/'final'), seconds=time.perf_counter() - t0, source=source, cfg=cfg,
                 task=task)
 
