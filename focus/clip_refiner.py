@@ -18,7 +18,7 @@ __all__ = ['TASK_PROMPTS', 'NO_OBJECT_PROMPT', 'VILD_TEMPLATES', 'CLIP_MEAN', 'C
 
 # %% ../nbs/15_clip_refiner.ipynb #6250f73e
 TASK_PROMPTS = {
-    'official': {   # spec §7.3 (MODEL.CLIP_REFINER.PROMPTS of the released configs)
+    'official': {   # MODEL.CLIP_REFINER.PROMPTS of the released configs (configs/<task>/*.yaml)
         'sod': ("It’s an image of salient objects without background.", "It’s an image of background with salient objects removed."),
         'cod': ("It’s an image of salient objects without background.", "It’s an image of background with salient objects removed."),
         'dbd': ("It’s an image of salient objects without background.", "It’s an image of background with salient objects removed."),
@@ -60,7 +60,7 @@ def paper_clip_loss(I: torch.Tensor,  # (B, 2, S) image features, [fg, bg], L2-n
 def official_clip_loss(I: torch.Tensor,  # (B, 2, S) projected image features of query 0, 1
                        T: torch.Tensor,  # (B, 2, S) projected text features of query 0, 1
                        tau: float = 0.07) -> torch.Tensor:
-    "The official soft-target loss (spec §8): targets softmax(τ·(II^T+TT^T)/2), per image, batch mean."
+    "The official soft-target loss (`SetCriterion.loss_clip`): targets softmax(τ·(II^T+TT^T)/2), per image, batch mean."
     logits = T @ I.transpose(1, 2) / tau
     y = F.softmax((I @ I.transpose(1, 2) + T @ T.transpose(1, 2)) / 2 * tau, dim=-1)
     l_t = -(y * F.log_softmax(logits, -1)).sum(-1)                                        # (B, 2)

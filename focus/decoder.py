@@ -100,7 +100,7 @@ def pca_first_mask(pca_mask: torch.Tensor,       # (B,Ht,Wt) bool PCA foreground
 FIRST_LAYER_MASKS = ('standard', 'none')
 
 class MaskedAttentionDecoder(nn.Module):
-    "Mask2Former masked-attention decoder with FOCUS's ground queries and box head (spec §7.1)."
+    "Mask2Former masked-attention decoder with FOCUS's ground queries and box head, as in geshang777/FOCUS."
     def __init__(self,
                  hidden_dim: int = 256,        # query / memory width
                  num_queries: int = 2,         # ground queries (fg + bg)

@@ -26,7 +26,8 @@ def official_u8(x_norm: torch.Tensor) -> np.ndarray:
 def edge_map(img_u8: np.ndarray, fidelity: str = 'paper', overlay: bool = True) -> np.ndarray:
     """One image's Canny edges (`overlay=False`, 0/255) or the 0.7/0.3 overlay (`overlay=True`), `uint8 (H, W, 3)`.
     'paper': `img_u8` is the real RGB image; the grey-level edges are replicated to 3 channels, output in RGB order.
-    'official': steps 2-5 of spec §3 on `img_u8` (in the model, the saturated `official_u8(x)`); output in BGR order."""
+    'official': steps 2-5 of the official `EdgeEnhancer._inject_edges` (BGR swap, blur, per-channel Canny, blend)
+    on `img_u8` (in the model, the saturated `official_u8(x)`); output in BGR order."""
     f = check_fidelity(fidelity)
     img = np.ascontiguousarray(img_u8)
     if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
@@ -45,7 +46,8 @@ def edge_map(img_u8: np.ndarray, fidelity: str = 'paper', overlay: bool = True) 
 def edge_input(x_norm: torch.Tensor, fidelity: str = 'paper') -> torch.Tensor:
     """The image the ResNet branch of the edge enhancer receives, `(B, 3, H, W)` (or `(3, H, W)`) from the normalised,
     padded input `x_norm`. 'paper': grey Canny overlaid on the RGB image, ImageNet-normalised RGB.
-    'official': spec §3 bit-exact, BGR in [0, 1], not normalised. Same dtype and device as `x_norm`; no gradient."""
+    'official': geshang777/FOCUS's `EdgeEnhancer._inject_edges` bit-exact, BGR in [0, 1], not normalised.
+    Same dtype and device as `x_norm`; no gradient."""
     f = check_fidelity(fidelity)
     if not torch.is_tensor(x_norm) or x_norm.ndim not in (3, 4) or x_norm.shape[-3] != 3 or not x_norm.is_floating_point():
         raise ValueError(f"edge_input expects a float tensor (B, 3, H, W) or (3, H, W); "

@@ -146,7 +146,7 @@ def _no_autocast(device_type: str):
     return torch.autocast(device_type=device_type, enabled=False) if device_type in ('cpu', 'cuda') else contextlib.nullcontext()
 
 class MSDeformAttnPixelDecoder(nn.Module):
-    "Mask2Former MSDeformAttn pixel decoder (spec §6): `forward(features) -> (mask_features, [1/32, 1/16, 1/8])`."
+    "Mask2Former pixel decoder (official `msdeformattn.py`): `forward(features) -> (mask_features, [1/32, 1/16, 1/8])`."
     def __init__(self,
                  in_channels: dict,            # {'res2': D, 'res3': D, 'res4': D, 'res5': D}
                  conv_dim: int = 256,          # width of the encoder / FPN
