@@ -43,22 +43,37 @@ def _cmd_convert(a):
     print(rep); print(f"wrote {a.dst}")
     return 0
 
+def _unreadable(files: dict) -> list:
+    "`[(path, reason)]` for every image whose header cannot be decoded: all of them, before any work starts."
+    from focus.data import _probe
+    bad = []
+    for p in files.values():
+        try: _probe(p, 'image', 'header')
+        except FocusDataError as e: bad.append((Path(p), str(e).split(': ', 1)[-1]))
+    return bad
+
 def _cmd_predict(a):
-    import numpy as np, cv2
-    from tqdm.auto import tqdm
-    from focus.core import read_image, list_images
+    from focus.core import list_images
     from focus.convert import load_model
-    model = load_model(a.checkpoint, preset=a.preset, device=a.device)
+    from focus.evaluate import predict_to_folder, map_ok, image_shape
+    if a.batch_size < 1: raise ValueError(f"--batch-size must be at least 1, got {a.batch_size}")
+    if a.size is not None and a.size < 32: raise ValueError(f"--size is the test short side in pixels (at least 32), got {a.size}")
     files = list_images(a.images)
     if not files: raise FocusDataError(f"{a.images}: no images")
-    a.out.mkdir(parents=True, exist_ok=True)
-    stems = list(files)
-    for s in tqdm(range(0, len(stems), a.batch_size), desc='predict', disable=a.quiet):
-        chunk = stems[s:s + a.batch_size]
-        maps = model.predict([read_image(files[k]) for k in chunk], merge=a.merge, size=a.size)
-        for k, m in zip(chunk, maps):
-            cv2.imwrite(str(a.out/f'{k}.png'), np.uint8(np.rint(255 * np.asarray(m, np.float32))))
-    print(f"{len(stems)} maps ({a.merge} merge) → {a.out}")
+    bad = _unreadable(files)
+    if bad and not a.skip_bad:
+        more = f"; … and {len(bad) - 10} more" if len(bad) > 10 else ''
+        raise FocusDataError(f"{len(bad)} of {len(files)} images cannot be read: " + '; '.join(f"{p} ({why})" for p, why in bad[:10])
+                             + more + "; fix or remove them, or pass --skip-bad to predict the others")
+    skip = {p for p, _ in bad}
+    good = {s: p for s, p in files.items() if Path(p) not in skip}
+    model = load_model(a.checkpoint, preset=a.preset, device=a.device)
+    paths = predict_to_folder(model, good, a.out, merge=a.merge, size=a.size, batch_size=a.batch_size,
+                              overwrite=a.overwrite, progress=not a.quiet)
+    done = sum(map_ok(p, image_shape(good[s])) for s, p in paths.items())     # what is on disk, not what was attempted
+    if done != len(good): raise OSError(f"{a.out}: {len(good) - done} of {len(good)} maps are missing or incomplete on disk")
+    print(f"{done} maps ({a.merge} merge) → {a.out}")
+    if bad: print(f"skipped {len(bad)} unreadable image(s): {', '.join(p.name for p, _ in bad)}")
     return 0
 
 # %% ../nbs/05_cli.ipynb #9f562879
@@ -214,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--preset', default=None, help='model preset (default: from the checkpoint)')
     p.add_argument('--size', type=int, default=None, help="test short side (default: the preset's)")
     p.add_argument('--batch-size', type=int, default=4); p.add_argument('--device', default='cpu')
+    p.add_argument('--skip-bad', action='store_true', help='predict the readable images and list the others at the end')
+    p.add_argument('--overwrite', action='store_true', help='recompute maps already in --out (default: keep them)')
     p.add_argument('--quiet', action='store_true'); p.set_defaults(fn=_cmd_predict)
     p = sub.add_parser('reproduce', help='execute the reproduction notebooks: per-task training, Tables 1-4, figures, audit',
                        description='Execute the reproduction notebooks of a profile ($FOCUS_PROFILE, default smoke) top to bottom.')

@@ -109,8 +109,11 @@ def build_clip(model_name: str = 'ViT-B-16',        # open_clip architecture nam
                quick_gelu: bool = True):            # OpenAI weights were trained with QuickGELU
     "Build an open_clip model; unreachable or missing weights raise (never a silent random fallback)."
     import open_clip
-    if pretrained is None:
-        return open_clip.create_model(model_name, pretrained=None, force_quick_gelu=quick_gelu)
+    if pretrained is None:   # random on request: open_clip's root-logger "no pretrained weights" line would say nothing new
+        import logging
+        prev = logging.root.manager.disable; logging.disable(logging.WARNING)
+        try: return open_clip.create_model(model_name, pretrained=None, force_quick_gelu=quick_gelu)
+        finally: logging.disable(prev)
     if isinstance(pretrained, os.PathLike) or Path(str(pretrained)).suffix or os.sep in str(pretrained):
         path = Path(pretrained).expanduser()
         if not path.is_file():
