@@ -29,6 +29,8 @@ def _cmd_datasets(a):
 
 def _cmd_evaluate(a):
     from focus.metrics import evaluate_folders, write_results
+    if a.csv is not None and Path(a.csv).absolute() == Path(a.json).absolute():
+        raise ValueError(f"--json and --csv name the same file ({a.json}); give them different names")
     res = evaluate_folders(a.pred, a.gt, protocol=a.protocol, progress=not a.quiet)
     write_results(res, a.json, a.csv)
     d = res['dataset']

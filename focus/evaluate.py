@@ -170,7 +170,7 @@ def _claim_folder(out_dir: Path, stamp: dict, overwrite: bool):
         why = ', '.join(f"{k} {old.get(k)!r} -> {v!r}" for k, v in stamp.items() if old.get(k) != v) if old else \
             f'no {STAMP} says how they were made'
         raise FocusDataError(f"{out_dir}: holds {len(maps)} map(s) made by another model or with other settings "
-                             f"({why}); pass overwrite=True to replace them, or write to another folder")
+                             f"({why}); pass overwrite=True (--overwrite on the command line) to replace them, or write to another folder")
     if old is not None:
         for p in maps: p.unlink()
     write_bytes_atomic(f, json.dumps(stamp, indent=1).encode())

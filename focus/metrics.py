@@ -173,7 +173,7 @@ def _em_from_counts(tp, fp, nfg: int, N: int):
         s = 0
         for n, a, b in ((tp, 1 - mp, 1 - mg), (fp, 1 - mp, 0 - mg), (fn, 0 - mp, 1 - mg), (tn, 0 - mp, 0 - mg)):
             s = s + ((2 * (a * b) / (a ** 2 + b ** 2 + EPS) + 1) ** 2 / 4) * n
-    return s / (N - 1 + EPS)
+    return s / (N - 1 + EPS) if N > 1 else s / max(N, 1)   # one pixel: N - 1 = 0 would divide by EPS (4.5e15)
 
 def _em(st: PairStats, curve_counts=None) -> dict:
     tp, fp = curve_counts if curve_counts is not None else st.curve_counts()
