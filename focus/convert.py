@@ -4,18 +4,18 @@
 
 # %% ../nbs/18_convert.ipynb #17f582c3
 from __future__ import annotations
-import json, re
+import json, re, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-import numpy as np
 import torch
 import torch.nn as nn
-from .core import check_task, read_checkpoint
+from fastcore.basics import patch
+from .core import atomic_write, check_task, few, read_checkpoint
 
 # %% auto #0
-__all__ = ['DROP', 'CHECKPOINT_PATTERNS', 'official_to_focus_key', 'focus_to_official_key', 'LoadReport', 'convert_state_dict',
-           'load_official', 'to_official', 'infer_preset', 'convert_checkpoint', 'official_repo', 'download_official',
-           'load_model']
+__all__ = ['DROP', 'CHECKPOINT_PATTERNS', 'official_to_focus_key', 'focus_to_official_key', 'CheckpointWarning', 'LoadReport',
+           'convert_state_dict', 'load_official', 'to_official', 'infer_preset', 'convert_checkpoint', 'official_repo',
+           'download_official', 'load_model']
 
 # %% ../nbs/18_convert.ipynb #23a1287f
 _VIT = ('patch_embed.', 'cls_token', 'pos_embed', 'blocks.')
@@ -31,26 +31,34 @@ def official_to_focus_key(k: str) -> str | None:
         k = re.sub(r'\.mlp\.w12\.', '.mlp.fc1.', k); k = re.sub(r'\.mlp\.w3\.', '.mlp.fc2.', k)
         return k
     for head in ('text_embed', 'image_embed'):
-        if k.startswith(f'sem_seg_head.predictor.{head}.'): return 'clip_refiner.' + k[len('sem_seg_head.predictor.'):]
+        if k.startswith(f'sem_seg_head.predictor.{head}.'):
+            return 'clip_refiner.' + k[len('sem_seg_head.predictor.'):]
     if k == _REFINER + 'clip_model.visual.mask_embedding': return 'clip_refiner.mask_embedding'
     if k.startswith(_REFINER): return 'clip_refiner.' + k[len(_REFINER):]
     return k
 
 def focus_to_official_key(k: str, swiglu: bool = False) -> str | None:
-    "Official name of our key `k` (`swiglu`: the giant ViT's `w12`/`w3` MLP names). None: not in checkpoints."
+    """Official name of our key `k` (`swiglu`: the giant ViT's `w12`/`w3` MLP names). None: not in
+    checkpoints."""
     if k == 'criterion.empty_weight': return None
     if k.startswith('backbone.vit.'):
         k = 'backbone.' + k[len('backbone.vit.'):]
         k = re.sub(r'\.ls([12])\.gamma$', r'.gamma\1', k)
-        if swiglu: k = re.sub(r'\.mlp\.fc1\.', '.mlp.w12.', k); k = re.sub(r'\.mlp\.fc2\.', '.mlp.w3.', k)
+        if swiglu:
+            k = re.sub(r'\.mlp\.fc1\.', '.mlp.w12.', k); k = re.sub(r'\.mlp\.fc2\.', '.mlp.w3.', k)
         return k
     for head in ('text_embed', 'image_embed'):
-        if k.startswith(f'clip_refiner.{head}.'): return 'sem_seg_head.predictor.' + k[len('clip_refiner.'):]
+        if k.startswith(f'clip_refiner.{head}.'):
+            return 'sem_seg_head.predictor.' + k[len('clip_refiner.'):]
     if k == 'clip_refiner.mask_embedding': return _REFINER + 'clip_model.visual.mask_embedding'
     if k.startswith('clip_refiner.'): return _REFINER + k[len('clip_refiner.'):]
     return k
 
-# %% ../nbs/18_convert.ipynb #354936dd
+# %% ../nbs/18_convert.ipynb #8babcd1b
+class CheckpointWarning(UserWarning):
+    "A checkpoint lacks information (fidelity, preset) and a loader assumed it; the message says."
+
+# %% ../nbs/18_convert.ipynb #f3d0c8b1
 @dataclass
 class LoadReport:
     "What a conversion did: loaded keys, and the missing, unexpected, mis-shaped and skipped ones."
@@ -63,20 +71,25 @@ class LoadReport:
     @property
     def ok(self) -> bool: return not (self.missing or self.unexpected or self.mismatched)
 
-    def __str__(self):
-        def few(xs): return ', '.join(map(str, xs[:8])) + (f' … (+{len(xs) - 8})' if len(xs) > 8 else '')
-        s = [f"loaded {len(self.loaded)} tensors"]
-        if self.skipped:
-            reasons = {}
-            for k, r in self.skipped.items(): reasons.setdefault(r, []).append(k)
-            s += [f"skipped {len(v)} ({r}): {few(v)}" for r, v in reasons.items()]
-        if self.missing: s.append(f"missing {len(self.missing)}: {few(self.missing)}")
-        if self.unexpected: s.append(f"unexpected {len(self.unexpected)}: {few(self.unexpected)}")
-        if self.mismatched: s.append(f"shape mismatch {len(self.mismatched)}: {few(self.mismatched)}")
-        return '\n'.join(s)
+# %% ../nbs/18_convert.ipynb #321d1a0d
+@patch
+def __str__(self: LoadReport):
+    "Counts, and the first few keys of each kind (`focus.core.few`), one line per kind."
+    s = [f"loaded {len(self.loaded)} tensors"]
+    if self.skipped:
+        reasons = {}
+        for k, r in self.skipped.items(): reasons.setdefault(r, []).append(k)
+        s += [f"skipped {len(v)} ({r}): {few(v)}" for r, v in reasons.items()]
+    if self.missing: s.append(f"missing {len(self.missing)}: {few(self.missing)}")
+    if self.unexpected: s.append(f"unexpected {len(self.unexpected)}: {few(self.unexpected)}")
+    if self.mismatched:
+        s.append(f"shape mismatch {len(self.mismatched)}: {few(self.mismatched)}")
+    return '\n'.join(s)
 
+# %% ../nbs/18_convert.ipynb #cc6d5f2b
 def convert_state_dict(sd: dict, model: nn.Module | None = None) -> tuple[dict, LoadReport]:
-    "Official state dict → ours; with `model`, keys are checked against it (training-only keys it lacks are skipped)."
+    """Official state dict → ours; with `model`, keys are checked against it (training-only keys it
+    lacks are skipped)."""
     rep, out = LoadReport(), {}
     for k, v in sd.items():
         nk = official_to_focus_key(k)
@@ -94,53 +107,66 @@ def convert_state_dict(sd: dict, model: nn.Module | None = None) -> tuple[dict, 
     bad_shape = {k for k, _, _ in rep.mismatched}
     for k in target:
         if k in out or k in bad_shape: continue
-        if k.endswith('num_batches_tracked'): continue                    # a counter; detectron2 may drop it
-        if k.startswith('clip_refiner.clip_model.'): rep.skipped.setdefault(k, 'frozen CLIP kept from its own weights'); continue
+        # a counter; detectron2 may drop it
+        if k.endswith('num_batches_tracked'): continue
+        if k.startswith('clip_refiner.clip_model.'):
+            rep.skipped.setdefault(k, 'frozen CLIP kept from its own weights'); continue
         if k == 'criterion.empty_weight': continue
         rep.missing.append(k)
     rep.loaded = sorted(out)
     return out, rep
 
-def load_official(model: nn.Module, checkpoint, strict: bool = True) -> LoadReport:
-    "Load an official checkpoint (path or state dict) into `model`; `strict` raises on any missing/unexpected/mis-shaped key."
-    sd = read_checkpoint(checkpoint) if isinstance(checkpoint, (str, Path)) else checkpoint
+# %% ../nbs/18_convert.ipynb #871a0f9d
+def load_official(model: nn.Module, checkpoint, strict: bool = True,
+                  unsafe: bool = False) -> LoadReport:
+    """Load an official checkpoint (path or state dict) into `model`; `strict` raises on any
+    missing/unexpected/mis-shaped key."""
+    sd = read_checkpoint(checkpoint, unsafe) if isinstance(checkpoint, (str, Path)) else checkpoint
     sd, rep = convert_state_dict(sd, model)
     if strict and not rep.ok:
-        raise RuntimeError(f"checkpoint does not match the model (build it with the preset and fidelity='official' "
-                           f"of the checkpoint):\n{rep}")
+        raise RuntimeError(f"checkpoint does not match the model (build it with the preset and "
+                           f"fidelity='official' of the checkpoint):\n{rep}")
     model.load_state_dict(sd, strict=False)
     return rep
 
 def to_official(model_or_sd) -> dict:
     "Our state dict → official key names (the layout of the released checkpoints)."
     sd = model_or_sd.state_dict() if isinstance(model_or_sd, nn.Module) else model_or_sd
-    fc1, fc2 = sd.get('backbone.vit.blocks.0.mlp.fc1.weight'), sd.get('backbone.vit.blocks.0.mlp.fc2.weight')
-    swiglu = fc1 is not None and fc2 is not None and fc1.shape[0] == 2 * fc2.shape[1]   # packed SwiGLU: fc1 → 2 halves
+    fc1, fc2 = (
+        sd.get('backbone.vit.blocks.0.mlp.fc1.weight'),
+        sd.get('backbone.vit.blocks.0.mlp.fc2.weight'),
+    )
+    # packed SwiGLU: fc1 → 2 halves
+    swiglu = fc1 is not None and fc2 is not None and fc1.shape[0] == 2 * fc2.shape[1]
     return {nk: v for k, v in sd.items() if (nk := focus_to_official_key(k, swiglu)) is not None}
 
 # %% ../nbs/18_convert.ipynb #c086c7e0
 _WIDTH_PRESET = {1024: 'paper-L', 1536: 'paper-G'}
 
 def infer_preset(sd: dict) -> str | None:
-    "The paper preset whose ViT width matches the state dict `sd` (official or our key names), else None."
+    """The paper preset whose ViT width matches the state dict `sd` (official or our key names),
+    else None."""
     pe = sd.get('backbone.pos_embed', sd.get('backbone.vit.pos_embed'))
     return None if pe is None else _WIDTH_PRESET.get(int(pe.shape[-1]))
 
-def convert_checkpoint(src, dst, preset: str | None = None, check: bool = True) -> LoadReport:
-    "Convert an official checkpoint file `src` to our layout at `dst` (.pth or .safetensors)."
+def convert_checkpoint(src, dst, preset: str | None = None, check: bool = True,
+                       unsafe: bool = False) -> LoadReport:
+    "Convert the official checkpoint `src` to our layout at `dst` (.pth, .safetensors), atomically."
     from focus.model import build_model
-    sd = read_checkpoint(src)
+    sd = read_checkpoint(src, unsafe)
     preset = preset or infer_preset(sd)
-    if preset is None: raise ValueError(f"{src}: cannot infer the preset from the ViT width; pass preset=…")
+    if preset is None:
+        raise ValueError(f"{src}: cannot infer the preset from the ViT width; pass preset=…")
     clip = any(k.startswith('sem_seg_head.predictor.text_embed.') for k in sd)
     model = build_model(preset, meta=True, fidelity='official', clip=clip) if check else None
     out, rep = convert_state_dict(sd, model)
     if check and not rep.ok: raise RuntimeError(f"{src} does not match preset {preset!r}:\n{rep}")
-    dst = Path(dst); dst.parent.mkdir(parents=True, exist_ok=True)
-    if dst.suffix == '.safetensors':
-        from safetensors.torch import save_file
-        save_file({k: v.contiguous() for k, v in out.items()}, str(dst), metadata=dict(preset=preset, fidelity='official', source=str(src)))
-    else: torch.save(dict(model=out, preset=preset, fidelity='official', source=str(src)), dst)
+    info = dict(preset=preset, fidelity='official', source=str(src))
+    if Path(dst).suffix == '.safetensors':
+        from safetensors.torch import save
+        data = save({k: v.contiguous() for k, v in out.items()}, metadata=info)
+        atomic_write(dst, lambda f: f.write(data), mkdir=True)
+    else: atomic_write(dst, lambda f: torch.save(dict(model=out, **info), f), mkdir=True)
     return rep
 
 # %% ../nbs/18_convert.ipynb #95d67b59
@@ -153,35 +179,62 @@ def official_repo(backbone: str, task: str) -> str:
     return f'geshang/focus_{b}_{check_task(task)}'
 
 def download_official(backbone: str, task: str, cache_dir=None) -> Path:
-    "Download a released checkpoint; returns the local file. Offline: a RuntimeError saying what to do."
+    """Download a released checkpoint; returns the local file. Offline: a RuntimeError saying what
+    to do."""
     from huggingface_hub import snapshot_download
     repo = official_repo(backbone, task)
-    try: d = Path(snapshot_download(repo_id=repo, allow_patterns=list(CHECKPOINT_PATTERNS), cache_dir=cache_dir))
-    except Exception as e:
-        raise RuntimeError(f"cannot download {repo} from the Hugging Face hub ({type(e).__name__}: {str(e)[:160]}). "
-                           f"Offline? Download it on a connected machine and pass the file to `focus convert` "
-                           f"or `focus.convert.load_official`.") from None
+    try:
+        d = Path(
+            snapshot_download(
+                repo_id=repo, allow_patterns=list(CHECKPOINT_PATTERNS), cache_dir=cache_dir
+            )
+        )
+    # any failure of the hub client (network, HTTP, cache, httpx/requests errors) means the same:
+    # no checkpoint here; the message carries its type and text
+    except Exception as e:  # noqa: BLE001
+        raise RuntimeError(
+            f"cannot download {repo} from the Hugging Face hub ({type(e).__name__}: "
+            f"{str(e)[:160]}). Offline? Download it on a connected machine and pass "
+            f"the file to `focus convert` or `focus.convert.load_official`."
+        ) from None
     files = sorted(p for pat in CHECKPOINT_PATTERNS for p in d.rglob(pat))
-    if not files: raise RuntimeError(f"{repo}: no checkpoint file ({', '.join(CHECKPOINT_PATTERNS)}) in the download at {d}")
+    if not files:
+        raise RuntimeError(f"{repo}: no checkpoint file ({', '.join(CHECKPOINT_PATTERNS)}) in the "
+                           f"download at {d}")
     return files[0]
 
 # %% ../nbs/18_convert.ipynb #ac7f8d79
-def load_model(path, preset: str | None = None, device='cpu'):
-    "Inference `FocusModel` (official fidelity, no CLIP refiner) from an official or converted checkpoint file."
+def _assumed_fidelity(path, meta: dict, cfg: dict, preset: str, given: str | None) -> str:
+    "The fidelity of a checkpoint in our layout; a `CheckpointWarning` for what it does not record."
+    fid = meta.get('fidelity', cfg.get('fidelity'))
+    if fid is None:
+        fid = 'official'
+        warnings.warn(f"{path} does not record the fidelity its weights were trained with; "
+                      f"assuming 'official' (if it was trained with fidelity 'paper', its maps "
+                      f"will differ slightly)", CheckpointWarning)
+    if given is None and 'preset' not in meta and not cfg:
+        warnings.warn(f"{path} does not record its preset; assuming {preset!r} from its ViT width",
+                      CheckpointWarning)
+    return fid
+
+def load_model(path, preset: str | None = None, device='cpu', unsafe: bool = False):
+    "Inference `FocusModel` (no CLIP refiner) from an official or converted checkpoint, key by key."
     from focus.model import build_model
-    sd, meta = read_checkpoint(path, with_meta=True)                       # read once, whatever the layout
-    preset = preset or meta.get('preset') or infer_preset(sd)
-    if preset is None: raise ValueError(f"{path}: cannot infer the preset from the ViT width; pass preset=…")
+    sd, meta = read_checkpoint(path, unsafe, with_meta=True)         # read once, either layout
+    given, preset = preset, preset or meta.get('preset') or infer_preset(sd)
+    if preset is None:
+        raise ValueError(f"{path}: cannot infer the preset from the ViT width; pass preset=…")
+    # written by focus.train
+    cfg = json.loads(meta['config']) if isinstance(meta.get('config'), str) else {}
     ours = any(k.startswith('backbone.vit.') for k in sd)
-    cfg = json.loads(meta['config']) if isinstance(meta.get('config'), str) else {}   # written by focus.train
-    cfg.update(fidelity=meta.get('fidelity', cfg.get('fidelity', 'official')), clip=False)
+    fid = meta.get('fidelity', 'official')                           # the released layout
+    if ours: fid = _assumed_fidelity(path, meta, cfg, preset, given)
+    cfg.update(fidelity=fid, clip=False)
     if 'task' in meta: cfg['task'] = meta['task']
-    model = build_model(preset, pretrained=False, **cfg)                  # weights: the file
-    if ours:
-        sd = {k: v for k, v in sd.items() if not k.startswith('clip_refiner.')}
-        missing, unexpected = model.load_state_dict(sd, strict=False)
-        missing = [k for k in missing if k != 'criterion.empty_weight']
-        if missing or unexpected:
-            raise RuntimeError(f"{path}: does not match preset {preset!r}: missing {missing[:8]}, unexpected {unexpected[:8]}")
-    else: load_official(model, sd)
+    model = build_model(preset, pretrained=False, **cfg)                 # weights: the file
+    sd, rep = convert_state_dict(sd, model)                              # our keys pass unchanged
+    if not rep.ok:
+        raise RuntimeError(f"{path} does not fit a {preset!r} model with fidelity {fid!r}:\n{rep}")
+    model.load_state_dict(sd, strict=False)
+    model.checkpoint_meta = dict(meta)
     return model.to(device).eval()

@@ -4,15 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #dc96e404
 from __future__ import annotations
-import os, random, sys, contextlib, pickle
+import io, os, random, sys, contextlib, pickle, pickletools, secrets, zipfile
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['TASKS', 'TASK_NAMES', 'FIDELITIES', 'SPLITS', 'SYNTH_DIR', 'PROFILES', 'IMAGE_EXTS', 'check_choice', 'check_task',
-           'check_fidelity', 'check_split', 'get_profile', 'default_data_root', 'seed_everything', 'hub_offline',
-           'FocusDataError', 'read_image', 'read_mask', 'binarize', 'read_checkpoint', 'list_images', 'match_by_stem']
+__all__ = ['TASKS', 'TASK_NAMES', 'FIDELITIES', 'SPLITS', 'SYNTH_DIR', 'SYNTH_MANIFEST', 'PROFILES', 'IMAGE_EXTS', 'check_choice',
+           'check_task', 'check_fidelity', 'check_split', 'get_profile', 'default_data_root', 'seed_everything',
+           'hub_offline', 'AtomicWriteError', 'atomic_path', 'atomic_write', 'write_bytes_atomic', 'FocusDataError',
+           'read_image', 'read_mask', 'binarize', 'pickle_globals', 'UntrustedCheckpoint', 'read_checkpoint',
+           'list_images', 'few', 'match_by_stem']
 
 # %% ../nbs/00_core.ipynb #5ec97232
 TASKS = ('sod', 'cod', 'sd', 'dbd', 'fd')
@@ -20,9 +22,11 @@ TASK_NAMES = {'sod': 'salient object detection', 'cod': 'camouflaged object dete
               'dbd': 'defocus blur detection', 'fd': 'forgery detection'}
 
 def check_choice(value: str, choices: tuple, what: str) -> str:
-    "Return `value` lower-cased if it is one of `choices`, else raise a `ValueError` naming `what` and the choices."
+    """Return `value` lower-cased if it is one of `choices`, else raise a `ValueError` naming `what`
+    and the choices."""
     v = str(value).lower()
-    if v not in choices: raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(choices)}")
+    if v not in choices:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(choices)}")
     return v
 
 def check_task(task: str) -> str:
@@ -33,14 +37,17 @@ def check_task(task: str) -> str:
 FIDELITIES = ('paper', 'official')
 
 def check_fidelity(fidelity: str) -> str:
-    "Return `fidelity` if it is 'paper' or 'official', else raise a `ValueError` naming the valid values."
+    """Return `fidelity` if it is 'paper' or 'official', else raise a `ValueError` naming the valid
+    values."""
     if fidelity not in FIDELITIES:
-        raise ValueError(f"unknown fidelity {fidelity!r}; expected one of {', '.join(map(repr, FIDELITIES))}")
+        raise ValueError(f"unknown fidelity {fidelity!r}; expected one of "
+                         f"{', '.join(map(repr, FIDELITIES))}")
     return fidelity
 
 # %% ../nbs/00_core.ipynb #c5e27a19
 SPLITS = ('train', 'test')
 SYNTH_DIR = 'FOCUS-Synth'
+SYNTH_MANIFEST = 'manifest.json'   # in SYNTH_DIR, written last by focus.synth.make_synth
 
 def check_split(split: str) -> str:
     "Return `split` lower-cased, or raise a `ValueError` naming the valid splits."
@@ -50,9 +57,12 @@ def check_split(split: str) -> str:
 PROFILES = ('test', 'smoke', 'paper')
 
 def get_profile(default: str = 'smoke') -> str:
-    "The run profile from `FOCUS_PROFILE` (`test`, `smoke` or `paper`); an unknown value is an error, not a silent default."
+    """The run profile from `FOCUS_PROFILE` (`test`, `smoke` or `paper`); an unknown value is an
+    error, not a silent default."""
     p = os.environ.get('FOCUS_PROFILE', default).strip().lower()
-    if p not in PROFILES: raise ValueError(f"FOCUS_PROFILE={p!r} is not a profile; expected one of {', '.join(PROFILES)}")
+    if p not in PROFILES:
+        raise ValueError(f"FOCUS_PROFILE={p!r} is not a profile; expected one of "
+                         f"{', '.join(PROFILES)}")
     return p
 
 # %% ../nbs/00_core.ipynb #a794ff58
@@ -69,7 +79,8 @@ def seed_everything(seed: int):
 # %% ../nbs/00_core.ipynb #1416013e
 @contextlib.contextmanager
 def hub_offline():
-    "Inside the block, Hugging Face hub look-ups fail at once (also when `huggingface_hub` is already imported)."
+    """Inside the block, Hugging Face hub look-ups fail at once (also when `huggingface_hub` is
+    already imported)."""
     old_env = os.environ.get('HF_HUB_OFFLINE')
     hfc = sys.modules.get('huggingface_hub.constants')
     old_c = getattr(hfc, 'HF_HUB_OFFLINE', None)
@@ -80,6 +91,59 @@ def hub_offline():
         if old_env is None: os.environ.pop('HF_HUB_OFFLINE', None)
         else: os.environ['HF_HUB_OFFLINE'] = old_env
         if hfc is not None: hfc.HF_HUB_OFFLINE = old_c
+
+# %% ../nbs/00_core.ipynb #ce047937
+class AtomicWriteError(OSError):
+    "A file could not be written; the file under that name before, if any, is unchanged."
+
+def _write_error(path, e: BaseException) -> AtomicWriteError:
+    "The one message of a failed atomic write: the target, why, and that the old file is intact."
+    if isinstance(e, AtomicWriteError): return e       # from a nested atomic write: it says it all
+    if isinstance(e, OSError) and e.strerror: why = e.strerror
+    else: why = f"{type(e).__name__}: {str(e)[:200]}"
+    if isinstance(e, RuntimeError): why += ' (disk full?)'   # torch.save's failed write
+    err = AtomicWriteError(f"cannot write {path}: {why}; the previous file, if any, is unchanged")
+    err.errno = getattr(e, 'errno', None)
+    return err
+
+# %% ../nbs/00_core.ipynb #9d267e68
+@contextlib.contextmanager
+def atomic_path(path, mkdir: bool = True):
+    "A temporary path beside `path`, renamed to `path` when the block ends, removed if it fails."
+    path = Path(path)
+    tmp = path.with_name(f'.{path.name}.{secrets.token_hex(4)}.tmp')
+    try:
+        if mkdir: path.parent.mkdir(parents=True, exist_ok=True)
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError): tmp.unlink()
+        if not isinstance(e, Exception): raise           # Ctrl-C: as it is
+        raise _write_error(path, e) from e
+
+# %% ../nbs/00_core.ipynb #339cad65
+def atomic_write(path, write, mkdir: bool = False) -> Path:
+    "Call `write(f)` on a new temporary file beside `path`, flush it to disk, rename it to `path`."
+    with atomic_path(path, mkdir) as tmp, open(tmp, 'xb') as f:
+        write(f)
+        f.flush()
+        os.fsync(f.fileno())
+    return Path(path)
+
+# %% ../nbs/00_core.ipynb #8346e137
+def _write_bytes(path, data: bytes, sync: bool = False):
+    "Write `data` to the new file `path`, check every byte went out; `sync`: flush it to disk."
+    with open(path, 'xb') as f:
+        n = f.write(data)
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
+    if n != len(data): raise OSError(f"short write: {n} of {len(data)} bytes")
+
+def write_bytes_atomic(path, data: bytes) -> Path:
+    "Write `data` to `path` atomically (temporary file + rename, no fsync)."
+    with atomic_path(path) as tmp: _write_bytes(tmp, data)
+    return Path(path)
 
 # %% ../nbs/00_core.ipynb #bd9c7444
 class FocusDataError(ValueError):
@@ -95,12 +159,15 @@ def _open(path) -> Image.Image:
     return im
 
 def _to_u8(a: np.ndarray, path=None) -> np.ndarray:
-    "8-bit view of an integer map: 8-bit as is; wider maps whose values fit 0..255 as is (the official code thresholds raw values at 128); full-range 16-bit maps rescaled (÷257)."
+    """8-bit view of an integer map: 8-bit as is; wider maps whose values fit 0..255 as is (the
+    official code thresholds raw values at 128); full-range 16-bit maps rescaled (÷257)."""
     if a.dtype == np.uint8: return a
     if a.dtype == bool: return a.astype(np.uint8) * 255
     if not np.issubdtype(a.dtype, np.integer):
-        raise FocusDataError(f"{path}: floating-point image ({a.dtype}); save maps as 8-bit (or 16-bit) integers")
-    if a.min() < 0 or a.max() > 65535: raise FocusDataError(f"{path}: values outside 0..65535 ({a.min()}..{a.max()})")
+        raise FocusDataError(f"{path}: floating-point image ({a.dtype}); save maps as 8-bit (or "
+                             f"16-bit) integers")
+    if a.min() < 0 or a.max() > 65535:
+        raise FocusDataError(f"{path}: values outside 0..65535 ({a.min()}..{a.max()})")
     if a.max() <= 255: return a.astype(np.uint8)
     return np.clip(np.rint(a.astype(np.float64) / 257.0), 0, 255).astype(np.uint8)
 
@@ -111,16 +178,23 @@ def read_image(path) -> np.ndarray:
         im = Image.fromarray(_to_u8(np.asarray(im), path)).convert('RGB')
     return np.asarray(im.convert('RGB'), dtype=np.uint8).copy()
 
-def _cv2_grey(path) -> np.ndarray:
-    "8-bit grey exactly as `cv2.imread(path, IMREAD_GRAYSCALE)` (what PySODEvalToolkit reads)."
-    import cv2
-    a = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_GRAYSCALE)
-    if a is None: raise FocusDataError(f"{path}: cannot decode image (OpenCV)")
-    return a
+# %% ../nbs/00_core.ipynb #880cbe46
+_PNG_END = b'\x00\x00\x00\x00IEND\xaeB`\x82'
+_CV2_MODES = ('L', 'RGB', 'RGBA', 'LA', 'CMYK', 'YCbCr', '1')   # read as OpenCV's grey value
+_FAST_MODES = ('L', 'RGB', 'CMYK', 'YCbCr', '1')                # those without an alpha channel
 
-def read_mask(path) -> np.ndarray:
-    "Read a mask or prediction of any common format as grey `uint8` (H, W); binarise it with `binarize`."
-    im = _open(path)
+def _whole(data: bytes, fmt: str) -> bool:
+    "Does `data` end as a whole PNG (IEND chunk) or JPEG (EOI marker) does? Unknown for others."
+    if fmt == 'PNG': return data.endswith(_PNG_END)
+    return fmt == 'JPEG' and b'\xff\xd9' in data[-32:]
+
+def _cv2_grey(data: bytes):
+    "Grey as `cv2.imread(path, IMREAD_GRAYSCALE)` gives (PySODEvalToolkit); None if undecodable."
+    import cv2
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+
+def _grey_of(im: Image.Image, data: bytes, path) -> np.ndarray:
+    "The grey map of a decoded image: palette, alpha mask, OpenCV's grey, 16-bit."
     if im.mode == 'P':
         idx = np.asarray(im)
         pal = np.asarray(im.getpalette() or [], dtype=np.uint8).reshape(-1, 3)
@@ -131,74 +205,253 @@ def read_mask(path) -> np.ndarray:
         a = np.asarray(im.convert('RGBA' if im.mode != 'LA' else 'LA'))
         colour, alpha = a[..., :-1], a[..., -1]
         if (colour == colour.reshape(-1, colour.shape[-1])[0]).all() and alpha.min() != alpha.max():
-            return alpha.copy()                 # one colour, varying alpha: the mask is the alpha channel
-    if im.mode in ('L', 'RGB', 'RGBA', 'LA', 'CMYK', 'YCbCr', '1'): return _cv2_grey(path)
+            return alpha.copy()                 # one colour, varying alpha: the alpha is the mask
+    if im.mode in _CV2_MODES:
+        a = _cv2_grey(data)
+        if a is None: raise FocusDataError(f"{path}: cannot decode image (OpenCV)")
+        return a
     return _to_u8(np.asarray(im), path).copy()  # 16-bit, 32-bit integer, float (refused)
+
+# %% ../nbs/00_core.ipynb #23ecd9aa
+def read_mask(path,
+              labels: bool = True,        # read a map holding only 0 and 1 as labels: 1 -> 255
+              with_labels: bool = False   # also return whether it was read as labels
+             ) -> np.ndarray:
+    "A mask or prediction of any common format as grey `uint8` (H, W), decoded once."
+    path = Path(path)
+    if not path.exists(): raise FocusDataError(f"{path}: file not found")
+    try:
+        data = path.read_bytes()
+        im = Image.open(io.BytesIO(data))      # lazy: the header gives the mode, decodes nothing
+        fast = im.mode in _FAST_MODES and _whole(data, im.format)
+        a = _cv2_grey(data) if fast else None
+        if a is None: im.load()                # other formats, and any file OpenCV refuses
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        raise FocusDataError(f"{path}: cannot decode image ({type(e).__name__}: {e})") from None
+    if a is None: a = _grey_of(im, data, path)
+    relabel = labels and int(a.max()) == 1     # only 0 and 1 (uint8), at least one 1
+    if relabel: a = a * np.uint8(255)
+    return (a, relabel) if with_labels else a
+
 def binarize(mask: np.ndarray, thresh: int = 128) -> np.ndarray:
     "Foreground = grey value `> thresh` (the official convention, 128)."
     return np.asarray(mask) > thresh
 
-# %% ../nbs/00_core.ipynb #55722eaa
-_PICKLE_OK = {('collections', 'OrderedDict'), ('numpy', 'ndarray'), ('numpy', 'dtype'),
-              ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
-              ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
-              ('numpy._core.numeric', '_frombuffer'), ('numpy.core.numeric', '_frombuffer')}
+# %% ../nbs/00_core.ipynb #b23f33e8
+_MARK = object()                                        # a MARK on the modelled stack
+_STRING_OPS = ('STRING', 'BINSTRING', 'SHORT_BINSTRING', 'UNICODE', 'BINUNICODE',
+               'SHORT_BINUNICODE', 'BINUNICODE8')
+_GET_OPS, _PUT_OPS = ('GET', 'BINGET', 'LONG_BINGET'), ('PUT', 'BINPUT', 'LONG_BINPUT')
 
-class _ArraysOnly(pickle.Unpickler):
+# %% ../nbs/00_core.ipynb #3882ea18
+def _scan_pickle(f, names: set):
+    "Add to `names` the 'module.name' of every global the next pickle in the stream `f` references."
+    stack, memo = [], {}
+    def pop():
+        if not stack: raise ValueError('invalid pickle: stack underflow')
+        return stack.pop()
+    for op, arg, pos in pickletools.genops(f):
+        before = list(op.stack_before)
+        if pickletools.markobject in before:           # the items above the last MARK, the MARK
+            while pop() is not _MARK: pass
+            before = before[:before.index(pickletools.markobject)]
+        popped = [pop() for _ in before][::-1]
+        push = [None] * len(op.stack_after)
+        if op.name in ('GLOBAL', 'INST'): names.add(arg.replace(' ', '.'))
+        elif op.name == 'STACK_GLOBAL':
+            known = all(isinstance(s, str) for s in popped)
+            names.add('.'.join(popped) if known else f'<a name computed at byte {pos}>')
+        elif op.name.startswith('EXT'): names.add(f'copyreg.<extension {arg}>')
+        elif op.name in _STRING_OPS: push = [arg]
+        elif op.name == 'MARK': push = [_MARK]
+        elif op.name in ('MEMOIZE', 'DUP'): push = popped * len(op.stack_after)
+        elif op.name in _GET_OPS:
+            if arg not in memo: raise ValueError(f'invalid pickle: memo key {arg} read, never set')
+            push = [memo[arg]]
+        stack += push
+        if op.name in _PUT_OPS + ('MEMOIZE',):
+            if not stack: raise ValueError('invalid pickle: stack underflow')
+            memo[arg if op.name != 'MEMOIZE' else len(memo)] = stack[-1]
+
+# %% ../nbs/00_core.ipynb #ac5a7562
+def pickle_globals(data: bytes, pickles: int = 1) -> set:
+    "'module.name' of the globals the first `pickles` pickles in `data` name (they are not run)."
+    f, names = io.BytesIO(data), set()
+    for _ in range(pickles):
+        if f.tell() == len(data): break
+        _scan_pickle(f, names)
+    return names
+
+# %% ../nbs/00_core.ipynb #86e52fd1
+_PICKLE_OK = {'collections.OrderedDict', 'numpy.ndarray', 'numpy.dtype',     # the .pkl loader's own
+              'numpy.core.multiarray._reconstruct', 'numpy._core.multiarray._reconstruct',
+              'numpy.core.multiarray.scalar', 'numpy._core.multiarray.scalar',
+              'numpy._core.numeric._frombuffer', 'numpy.core.numeric._frombuffer'}
+_BUILTINS = ('set', 'frozenset', 'slice', 'complex', 'bytearray', 'list', 'dict', 'tuple', 'int',
+             'float', 'str', 'bytes', 'bool', 'range')
+_PATHS = ('Path', 'PosixPath', 'WindowsPath', 'PurePath', 'PurePosixPath', 'PureWindowsPath')
+_TRUSTABLE = _PICKLE_OK | {f'builtins.{b}' for b in _BUILTINS} | {
+    f'pathlib.{k}{c}' for k in ('', '_local.') for c in _PATHS} | {
+    'argparse.Namespace', 'collections.defaultdict', 'collections.Counter', 'collections.deque',
+    '_codecs.encode',                                  # how protocol-2 pickles store bytes
+    'datetime.datetime', 'datetime.date', 'datetime.time', 'datetime.timedelta',
+    'datetime.timezone',
+    'fractions.Fraction', 'decimal.Decimal', 'torch.Size', 'torch.device', 'torch.memory_format'}
+_NUMPY_SCALARS = {f'{k}{b}' for k in ('int', 'uint') for b in (8, 16, 32, 64)} | {
+    'float16', 'float32', 'float64', 'longdouble', 'complex64', 'complex128', 'clongdouble',
+    'bool_', 'bool', 'str_', 'bytes_', 'datetime64', 'timedelta64'}
+
+def _trustable(name: str) -> bool:
+    "Is the global `name` plain data (container, number, date, path, dtype) that runs no code?"
+    mod, _, attr = name.rpartition('.')
+    if name in _TRUSTABLE: return True
+    if mod == 'numpy.dtypes': return attr.endswith('DType')
+    if mod == 'numpy': return attr in _NUMPY_SCALARS
+    torch = sys.modules.get('torch')
+    if mod == 'torch' and torch is not None:           # a torch dtype: torch.float16, torch.bool…
+        return isinstance(torch.__dict__.get(attr), torch.dtype)
+    return False
+
+class UntrustedCheckpoint(ValueError):
+    "A checkpoint asking for objects the safe loader refuses (`.names`), trustable or not."
+    def __init__(self, path, names, can_trust: bool):
+        self.path, self.names, self.can_trust = Path(path), sorted(names), bool(can_trust)
+        if self.can_trust:
+            what = ('they are plain data objects, not tensors: if you trust the file, '
+                    'pass unsafe=True (CLI: --trust-checkpoint)')
+        else: what = 'these names can run code; this file will not be loaded'
+        super().__init__(f"{path}: refused to unpickle {', '.join(self.names)}; {what}")
+
+# %% ../nbs/00_core.ipynb #eac40d74
+def _torch_ok() -> set:
+    "'module.name' of the globals `torch.load(weights_only=True)` accepts."
+    import torch
+    try: from torch._weights_only_unpickler import _get_allowed_globals
+    except ImportError:                                  # a torch without it: the basics
+        basics = {'collections.OrderedDict', 'torch._utils._rebuild_tensor_v2'}
+        _get_allowed_globals = lambda: basics
+    user = {g[1] if isinstance(g, tuple) else f'{g.__module__}.{g.__qualname__}'
+            for g in torch.serialization.get_safe_globals()}
+    return set(_get_allowed_globals()) | user
+
+def _resolve(name: str):
+    "The object of a trustable global (from the standard library, NumPy or torch)."
+    import importlib, warnings
+    mod, _, attr = name.rpartition('.')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')                  # numpy.core is deprecated under NumPy 2
+        return getattr(importlib.import_module(mod), attr)
+
+class _Allowed(pickle.Unpickler):
+    "An unpickler that accepts the globals in `self.ok` and nothing else."
+    ok = _PICKLE_OK
     def find_class(self, module, name):
-        if (module, name) in _PICKLE_OK: return super().find_class(module, name)
+        if f'{module}.{name}' in self.ok: return super().find_class(module, name)
         raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
 
-def read_checkpoint(path, unsafe: bool = False, with_meta: bool = False):
-    "Flat state dict (name → torch tensor) of a .pth/.pt, detectron2 .pkl or .safetensors file; `unsafe` trusts arbitrary pickles; `with_meta` also returns the file's string/number entries (e.g. `preset`)."
+def _not_checkpoint(path, e: Exception) -> ValueError:
+    return ValueError(f"{path}: not a checkpoint ({type(e).__name__}: {str(e)[:200]})")
+
+def _scan_checkpoint(path: Path) -> tuple:
+    "`(globals, bytes or None, zip?)` of a torch file or a .pkl: its pickle walked, not run."
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            pkl = [m for m in z.namelist() if m.endswith('/data.pkl') or m == 'data.pkl']
+            if not pkl: raise ValueError('a zip archive without data.pkl')
+            return pickle_globals(z.read(pkl[0])), None, True
+    data = path.read_bytes()                     # torch's legacy format: five pickles, then tensors
+    return pickle_globals(data, 1 if path.suffix == '.pkl' else 5), data, False
+
+# %% ../nbs/00_core.ipynb #40884790
+def _load_pickled(path: Path, unsafe: bool):
+    "The object a torch file or .pkl holds; refuses what is not a checkpoint, or is not trusted."
+    import torch
+    try: names, data, is_zip = _scan_checkpoint(path)
+    except Exception as e: raise _not_checkpoint(path, e) from None   # noqa: BLE001 (any error)
+    plain_pkl = path.suffix == '.pkl' and not is_zip
+    refused = sorted(names - (_PICKLE_OK if plain_pkl else _torch_ok()))
+    trust = all(map(_trustable, refused))
+    if refused and not (unsafe and trust): raise UntrustedCheckpoint(path, refused, trust)
+    try:
+        if plain_pkl:
+            u = _Allowed(io.BytesIO(data), encoding='latin1')
+            u.ok = _PICKLE_OK | set(refused)           # trusted: these, and still nothing else
+            return u.load()
+        with torch.serialization.safe_globals([(_resolve(n), n) for n in refused]):
+            src = path if is_zip else io.BytesIO(data)
+            return torch.load(src, map_location='cpu', weights_only=True)
+    except Exception as e: raise _not_checkpoint(path, e) from None   # noqa: BLE001 (any error)
+
+# %% ../nbs/00_core.ipynb #3af9c4e6
+def _read_safetensors(path: Path) -> tuple:
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    try:
+        sd = load_file(str(path))
+        with safe_open(str(path), 'pt') as f: return sd, dict(f.metadata() or {})
+    except Exception as e: raise _not_checkpoint(path, e) from None   # noqa: BLE001 (any error)
+
+# %% ../nbs/00_core.ipynb #03d004af
+def read_checkpoint(path,
+                    unsafe: bool = False,     # also load plain data, not tensors (never code)
+                    with_meta: bool = False   # also return its string/number entries (`preset`)
+                   ):
+    "Flat state dict (name → torch tensor) of a .pth/.pt, detectron2 .pkl or .safetensors file."
     import torch
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: checkpoint not found")
-    meta = {}
-    try:
-        if path.suffix == '.safetensors':
-            from safetensors import safe_open
-            from safetensors.torch import load_file
-            sd = load_file(str(path))
-            with safe_open(str(path), 'pt') as f: meta = dict(f.metadata() or {})
-        elif path.suffix == '.pkl':
-            with open(path, 'rb') as f: sd = (pickle.load if unsafe else lambda f, **kw: _ArraysOnly(f, **kw).load())(f, encoding='latin1')
-        else: sd = torch.load(path, map_location='cpu', weights_only=not unsafe)
-    except Exception as e:
-        hint = '' if unsafe else '; if you trust the file, read it with unsafe=True'
-        raise ValueError(f"{path}: cannot read checkpoint ({type(e).__name__}: {str(e)[:300]}){hint}") from None
+    if path.suffix == '.safetensors': sd, meta = _read_safetensors(path)
+    else: sd, meta = _load_pickled(path, unsafe), {}
     for k in ('model', 'state_dict'):
         if isinstance(sd, dict) and isinstance(sd.get(k), dict):
-            meta.update({m: v for m, v in sd.items() if isinstance(v, (str, int, float))}); sd = sd[k]
+            meta.update({m: v for m, v in sd.items() if isinstance(v, (str, int, float))})
+            sd = sd[k]
     if not isinstance(sd, dict) or not sd: raise ValueError(f"{path}: no state dict inside")
-    sd = {k: (torch.from_numpy(np.array(v, copy=True)) if isinstance(v, np.ndarray) else v) for k, v in sd.items()}
+    arr = lambda v: torch.from_numpy(np.array(v, copy=True))
+    sd = {k: arr(v) if isinstance(v, np.ndarray) else v for k, v in sd.items()}
     return (sd, meta) if with_meta else sd
 
 # %% ../nbs/00_core.ipynb #281fda9d
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
 def list_images(folder, exts=IMAGE_EXTS) -> dict:
-    "Map stem → path for the image files in `folder` (sorted); two files with one stem are an error."
+    """Map stem → path for the image files in `folder` (sorted); two files with one stem are an
+    error."""
     folder = Path(folder)
     if not folder.is_dir(): raise FocusDataError(f"{folder}: not a directory")
     out = {}
     for p in sorted(folder.iterdir()):
         if p.is_file() and p.suffix.lower() in exts:
-            if p.stem in out: raise FocusDataError(f"{folder}: two files share the stem {p.stem!r}: {out[p.stem].name}, {p.name}")
+            if p.stem in out:
+                raise FocusDataError(f"{folder}: two files share the stem {p.stem!r}: "
+                                     f"{out[p.stem].name}, {p.name}")
             out[p.stem] = p
     return out
 
-def _names(stems, n=10):
-    s = sorted(stems); return ', '.join(s[:n]) + (f' … (+{len(s) - n} more)' if len(s) > n else '')
+# %% ../nbs/00_core.ipynb #f1cafabe
+def few(items, n: int = 8, sort: bool = False) -> str:
+    "The first `n` of `items`, comma-separated, and how many more: `'a, b … (+3 more)'`."
+    s = sorted(items) if sort else list(items)
+    return ', '.join(map(str, s[:n])) + (f' … (+{len(s) - n} more)' if len(s) > n else '')
 
+def _names(stems, n=10): return few(stems, n, sort=True)
+
+# %% ../nbs/00_core.ipynb #18f8b2e6
 def match_by_stem(pred_dir, gt_dir, exts=IMAGE_EXTS) -> list:
-    "Pairs `(stem, pred_path, gt_path)` for two folders; missing or extra files raise `FocusDataError` listing them."
+    """Pairs `(stem, pred_path, gt_path)` for two folders; missing or extra files raise
+    `FocusDataError` listing them."""
     P, G = list_images(pred_dir, exts), list_images(gt_dir, exts)
     missing, extra = set(G) - set(P), set(P) - set(G)
     if missing or extra:
         msg = []
-        if missing: msg.append(f"{len(missing)} ground truth(s) in {gt_dir} have no prediction in {pred_dir}: {_names(missing)}")
-        if extra: msg.append(f"{len(extra)} prediction(s) in {pred_dir} have no ground truth in {gt_dir}: {_names(extra)}")
+        if missing:
+            msg.append(f"{len(missing)} ground truth(s) in {gt_dir} have no prediction in "
+                       f"{pred_dir}: {_names(missing)}")
+        if extra:
+            msg.append(
+                f"{len(extra)} prediction(s) in {pred_dir} have no ground truth in {gt_dir}: "
+                f"{_names(extra)}"
+            )
         raise FocusDataError('; '.join(msg))
     if not G: raise FocusDataError(f"{gt_dir}: no image files ({', '.join(exts)})")
     return [(s, P[s], G[s]) for s in sorted(G)]

@@ -4,12 +4,13 @@
 
 # %% ../nbs/16_criterion.ipynb #b1c2545c
 from __future__ import annotations
-from typing import Callable
+from collections.abc import Callable
 import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from scipy.optimize import linear_sum_assignment
 from .core import check_task, check_fidelity
 from .data import IGNORE, box_cxcywh_to_xyxy, make_targets
@@ -17,14 +18,17 @@ from .data import IGNORE, box_cxcywh_to_xyxy, make_targets
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'PAPER_LAMBDAS', 'loss_weights', 'targets_from_mask', 'box_area', 'box_iou', 'generalized_box_iou',
            'point_sample', 'point_uncertainty', 'sample_uncertain_points', 'sigmoid_ce_loss', 'dice_loss',
-           'batch_sigmoid_ce_cost', 'batch_dice_cost', 'HungarianMatcher', 'global_num_masks', 'SetCriterion']
+           'batch_sigmoid_ce_cost', 'batch_dice_cost', 'HungarianMatcher', 'global_num_masks', 'SetCriterion',
+           'aux_key', 'split_loss_key']
 
 # %% ../nbs/16_criterion.ipynb #2cda81ae
 LOSS_NAMES = ('loss_ce', 'loss_mask', 'loss_dice', 'loss_bbox', 'loss_giou', 'loss_clip')
-PAPER_LAMBDAS = dict(clip=1.0, label=1.0, mask=5.0, bbox=1.0, alpha=5.0, beta=2.0)   # paper, "Training Objectives"
+# paper, "Training Objectives"
+PAPER_LAMBDAS = dict(clip=1.0, label=1.0, mask=5.0, bbox=1.0, alpha=5.0, beta=2.0)
 
 def loss_weights(fidelity: str = 'paper', task: str = 'sod') -> dict:
-    "Weight of every named loss: the paper's λ's expanded (same for all tasks), or the released config of `task`."
+    """Weight of every named loss: the paper's λ's expanded (same for all tasks), or the released
+    config of `task`."""
     check_fidelity(fidelity); task = check_task(task)
     if fidelity == 'paper':
         l = PAPER_LAMBDAS
@@ -34,15 +38,22 @@ def loss_weights(fidelity: str = 'paper', task: str = 'sod') -> dict:
             'loss_clip': 0.01 if task == 'fd' else 1.0}
 
 # %% ../nbs/16_criterion.ipynb #db8e79aa
-def targets_from_mask(label_map,                  # (H, W) int: 0 = fg, 1 = bg, `ignore_value` = ignore
+# (H, W) int: 0 = fg, 1 = bg, `ignore_value` = ignore
+def targets_from_mask(label_map,
                       ignore_value: int = IGNORE,
-                      classes: tuple = (0, 1)     # class ids that become targets (in this order if present)
+                      # class ids that become targets (in this order if present)
+                      classes: tuple = (0, 1)
                      ) -> dict:
-    "One target per class present: dict(labels (n,) long, masks (n, H, W) float, boxes (n, 4) normalised cxcywh)."
+    """One target per class present: dict(labels (n,) long, masks (n, H, W) float, boxes (n, 4)
+    normalised cxcywh)."""
     lm = torch.as_tensor(np.asarray(label_map) if not torch.is_tensor(label_map) else label_map)
-    if lm.ndim != 2: raise ValueError(f"targets_from_mask expects an (H, W) label map; got shape {tuple(lm.shape)}")
+    if lm.ndim != 2:
+        raise ValueError(f"targets_from_mask expects an (H, W) label map; got shape "
+                         f"{tuple(lm.shape)}")
     bad = set(torch.unique(lm).tolist()) - set(classes) - {ignore_value}
-    if bad: raise ValueError(f"label map has values {sorted(bad)}; expected {list(classes)} or {ignore_value} (ignore)")
+    if bad:
+        raise ValueError(f"label map has values {sorted(bad)}; expected {list(classes)} or "
+                         f"{ignore_value} (ignore)")
     t = make_targets(lm, ignore=ignore_value, classes=classes)
     return dict(t, masks=t['masks'].float())
 
@@ -53,7 +64,9 @@ def box_area(b: torch.Tensor) -> torch.Tensor:
 def box_iou(b1: torch.Tensor, b2: torch.Tensor):
     "Pairwise IoU (N, M) of xyxy boxes (union + 1e-6 in the denominator) and the union."
     a1, a2 = box_area(b1), box_area(b2)
-    wh = (torch.min(b1[:, None, 2:], b2[:, 2:]) - torch.max(b1[:, None, :2], b2[:, :2])).clamp(min=0)
+    wh = (torch.min(b1[:, None, 2:], b2[:, 2:]) - torch.max(b1[:, None, :2], b2[:, :2])).clamp(
+        min=0
+    )
     inter = wh[..., 0] * wh[..., 1]
     union = a1[:, None] + a2 - inter
     return inter / (union + 1e-6), union
@@ -63,7 +76,9 @@ def generalized_box_iou(b1: torch.Tensor, b2: torch.Tensor) -> torch.Tensor:
     if (b1[:, 2:] < b1[:, :2]).any() or (b2[:, 2:] < b2[:, :2]).any():
         raise ValueError("generalized_box_iou needs xyxy boxes with x1 >= x0 and y1 >= y0")
     iou, union = box_iou(b1, b2)
-    wh = (torch.max(b1[:, None, 2:], b2[:, 2:]) - torch.min(b1[:, None, :2], b2[:, :2])).clamp(min=0)
+    wh = (torch.max(b1[:, None, 2:], b2[:, 2:]) - torch.min(b1[:, None, :2], b2[:, :2])).clamp(
+        min=0
+    )
     area = wh[..., 0] * wh[..., 1]
     return iou - (area - union) / (area + 1e-6)
 
@@ -71,8 +86,11 @@ def generalized_box_iou(b1: torch.Tensor, b2: torch.Tensor) -> torch.Tensor:
 def point_sample(inp: torch.Tensor,     # (N, C, H, W)
                  coords: torch.Tensor   # (N, P, 2) normalised (x, y) in [0, 1]
                 ) -> torch.Tensor:      # (N, C, P)
-    "Bilinear values of `inp` at normalised points (grid_sample, align_corners=False, zero padding)."
-    return F.grid_sample(inp, 2 * coords[:, :, None] - 1, mode='bilinear', align_corners=False).squeeze(3)
+    """Bilinear values of `inp` at normalised points (grid_sample, align_corners=False, zero
+    padding)."""
+    return F.grid_sample(
+        inp, 2 * coords[:, :, None] - 1, mode='bilinear', align_corners=False
+    ).squeeze(3)
 
 def point_uncertainty(logits: torch.Tensor) -> torch.Tensor:
     "Uncertainty of mask logits: −|logit| (largest at the decision boundary)."
@@ -88,7 +106,9 @@ def sample_uncertain_points(logits: torch.Tensor,            # (N, 1, H, W) mask
     N = logits.shape[0]
     n_cand = int(num_points * oversample_ratio)
     n_unc = int(importance_sample_ratio * num_points)
-    if n_unc > n_cand: raise ValueError(f"importance_sample_ratio·P = {n_unc} exceeds the {n_cand} oversampled candidates")
+    if n_unc > n_cand:
+        raise ValueError(f"importance_sample_ratio·P = {n_unc} exceeds the {n_cand} oversampled "
+                         f"candidates")
     kw = dict(device=logits.device, dtype=torch.float32, generator=generator)
     cand = torch.rand(N, n_cand, 2, **kw)
     unc = point_uncertainty(point_sample(logits.float(), cand))[:, 0]          # (N, n_cand)
@@ -99,12 +119,17 @@ def sample_uncertain_points(logits: torch.Tensor,            # (N, 1, H, W) mask
 # %% ../nbs/16_criterion.ipynb #7f85069b
 def sigmoid_ce_loss(logits, targets, num_masks: float):
     "Point-averaged sigmoid BCE (N, P) → summed over masks / num_masks."
-    return F.binary_cross_entropy_with_logits(logits, targets, reduction='none').mean(1).sum() / num_masks
+    return (
+        F.binary_cross_entropy_with_logits(logits, targets, reduction='none').mean(1).sum()
+        / num_masks
+    )
 
 def dice_loss(logits, targets, num_masks: float):
     "Dice loss 1 − (2Σpt+1)/(Σp+Σt+1) per mask, summed / num_masks."
     p = logits.sigmoid().flatten(1)
-    return (1 - (2 * (p * targets).sum(-1) + 1) / (p.sum(-1) + targets.sum(-1) + 1)).sum() / num_masks
+    return (
+        1 - (2 * (p * targets).sum(-1) + 1) / (p.sum(-1) + targets.sum(-1) + 1)
+    ).sum() / num_masks
 
 def batch_sigmoid_ce_cost(logits, targets):
     "Pairwise point-averaged BCE, (Q, P) × (n, P) → (Q, n)."
@@ -119,7 +144,8 @@ def batch_dice_cost(logits, targets):
 
 # %% ../nbs/16_criterion.ipynb #1ee0f4bb
 class HungarianMatcher(nn.Module):
-    "Mask2Former matcher: class + BCE + dice cost on shared uniform random points, scipy assignment."
+    """Mask2Former matcher: class + BCE + dice cost on shared uniform random points, scipy
+    assignment."""
     def __init__(self, cost_class: float = 1., cost_mask: float = 5., cost_dice: float = 5., num_points: int = 12544):
         super().__init__()
         self.cost_class, self.cost_mask, self.cost_dice, self.num_points = cost_class, cost_mask, cost_dice, num_points
@@ -134,11 +160,16 @@ class HungarianMatcher(nn.Module):
             prob = outputs['pred_logits'][b].float().softmax(-1)                    # (Q, K+1)
             pm = outputs['pred_masks'][b].float()[:, None]                          # (Q, 1, h, w)
             tm = tgt['masks'].to(pm)[:, None]                                       # (n, 1, H, W)
-            pts = torch.rand(1, self.num_points, 2, device=pm.device, generator=tgt.get('generator'))
+            pts = torch.rand(
+                1, self.num_points, 2, device=pm.device, generator=tgt.get('generator')
+            )
             pl = point_sample(pm, pts.expand(pm.shape[0], -1, -1))[:, 0]
             tl = point_sample(tm, pts.expand(tm.shape[0], -1, -1))[:, 0]
-            C = (self.cost_class * -prob[:, labels.to(prob.device)] + self.cost_mask * batch_sigmoid_ce_cost(pl, tl)
-                 + self.cost_dice * batch_dice_cost(pl, tl))
+            C = (
+                self.cost_class * -prob[:, labels.to(prob.device)]
+                + self.cost_mask * batch_sigmoid_ce_cost(pl, tl)
+                + self.cost_dice * batch_dice_cost(pl, tl)
+            )
             i, j = linear_sum_assignment(C.cpu().numpy())
             out.append((torch.as_tensor(i, dtype=torch.long), torch.as_tensor(j, dtype=torch.long)))
         return out
@@ -152,126 +183,167 @@ def global_num_masks(targets: list[dict]) -> float:
         dist.all_reduce(t); n = t.item() / dist.get_world_size()
     return max(n, 1.)
 
-# %% ../nbs/16_criterion.ipynb #6c7e7381
+# %% ../nbs/16_criterion.ipynb #7327372e
 class SetCriterion(nn.Module):
-    "FOCUS / Mask2Former set criterion with deep supervision and an optional CLIP-loss hook; returns weighted losses."
-    def __init__(self, num_classes: int = 2,            # classes without no-object (joint=False forces 1)
-                 weights: dict | None = None,           # loss name → weight; default `loss_weights(fidelity, task)`
+    "FOCUS / Mask2Former set criterion with deep supervision and a CLIP-loss hook; weighted losses."
+    def __init__(self,
+                 num_classes: int = 2,                  # without no-object (joint=False forces 1)
+                 weights: dict | None = None,           # loss → weight; default `loss_weights(...)`
                  fidelity: str = 'paper',
                  task: str = 'sod',
                  num_points: int = 12544,               # points per mask for losses and matching
                  oversample_ratio: float = 3.,
                  importance_sample_ratio: float = 0.75,
-                 eos_coef: float = 0.1,                 # cross-entropy weight of the no-object class
-                 deep_supervision: bool = True,         # losses on every entry of `aux_outputs` too
+                 eos_coef: float = 0.1,                 # cross-entropy weight of no-object
+                 deep_supervision: bool = True,         # losses on every `aux_outputs` entry too
                  joint: bool = True,                    # False: foreground-only baseline (1 class)
-                 clip_stages: str | None = None,        # 'final' | 'all'; default paper 'final', official 'all'
+                 clip_stages: str | None = None,        # 'final' | 'all' (paper / official default)
                  matcher: HungarianMatcher | None = None):
         super().__init__()
         self.fidelity, self.task = check_fidelity(fidelity), check_task(task)
-        self.joint = joint
-        self.num_classes = num_classes if joint else 1
-        self.weights = dict(loss_weights(fidelity, task) if weights is None else weights)
-        missing = set(LOSS_NAMES) - set(self.weights)
+        self.joint, self.num_classes = joint, (num_classes if joint else 1)
+        self.weights = w = dict(loss_weights(fidelity, task) if weights is None else weights)
+        missing = set(LOSS_NAMES) - set(w)
         if missing: raise ValueError(f"weights lack {sorted(missing)}")
-        self.num_points, self.oversample_ratio, self.importance_sample_ratio = num_points, oversample_ratio, importance_sample_ratio
-        self.eos_coef, self.deep_supervision = eos_coef, deep_supervision
+        self.num_points, self.eos_coef, self.deep_supervision = num_points, eos_coef, deep_supervision
+        self.oversample_ratio, self.importance_sample_ratio = oversample_ratio, importance_sample_ratio
         self.clip_stages = clip_stages or ('final' if fidelity == 'paper' else 'all')
-        if self.clip_stages not in ('final', 'all'): raise ValueError(f"clip_stages must be 'final' or 'all'; got {clip_stages!r}")
-        self.matcher = matcher or HungarianMatcher(self.weights['loss_ce'], self.weights['loss_mask'],
-                                                   self.weights['loss_dice'], num_points)
-        w = torch.ones(self.num_classes + 1); w[-1] = eos_coef
-        self.register_buffer('empty_weight', w)
-
-    def prepare_targets(self, targets: list[dict]) -> list[dict]:
-        "joint=False keeps the foreground target only."
-        if self.joint: return targets
-        return [{k: (v[t['labels'] == 0] if k in ('labels', 'masks', 'boxes') else v) for k, v in t.items()} for t in targets]
-
-    @staticmethod
-    def _src(indices):
-        b = torch.cat([torch.full_like(s, i) for i, (s, _) in enumerate(indices)])
-        return b, torch.cat([s for s, _ in indices])
-
-    def _matched(self, pred: torch.Tensor, indices):
-        "`pred[image, query]` of the matched queries, in matching order; None when no query is matched."
-        b, s = self._src(indices)
-        return pred[b.to(pred.device), s.to(pred.device)] if len(b) else None
-
-    @staticmethod
-    def _matched_targets(targets, indices, key: str) -> torch.Tensor:
-        "`target[key][j]` of the matched targets, concatenated in matching order."
-        return torch.cat([t[key][j] for t, (_, j) in zip(targets, indices)])
-
-    def loss_labels(self, out, targets, indices):
-        logits = out['pred_logits'].float()
-        if logits.shape[-1] != self.num_classes + 1:
-            raise ValueError(f"pred_logits has {logits.shape[-1]} classes; this criterion expects "
-                             f"{self.num_classes + 1} (num_classes={self.num_classes} + no-object, joint={self.joint})")
-        tc = torch.full(logits.shape[:2], self.num_classes, dtype=torch.long, device=logits.device)
-        b, s = self._src(indices)
-        tc[b.to(logits.device), s.to(logits.device)] = self._matched_targets(targets, indices, 'labels').to(logits.device)
-        return {'loss_ce': F.cross_entropy(logits.transpose(1, 2), tc, self.empty_weight.to(logits))}
-
-    def loss_masks(self, out, targets, indices, num_masks):
-        pm = out['pred_masks']
-        src = self._matched(pm, indices)
-        if src is None: return dict.fromkeys(('loss_mask', 'loss_dice'), pm.sum() * 0.)
-        src = src.float()[:, None]                                             # (N, 1, h, w)
-        kw = dict(num_points=self.num_points, oversample_ratio=self.oversample_ratio,
-                  importance_sample_ratio=self.importance_sample_ratio)
-        if any('generator' in t for t in targets):     # per-image draws: independent of how the batch is split
-            pts, k = [], 0
-            for t, (_, j) in zip(targets, indices):
-                if len(j): pts.append(sample_uncertain_points(src[k:k + len(j)], generator=t.get('generator'), **kw))
-                k += len(j)
-            pts = torch.cat(pts)
-        else: pts = sample_uncertain_points(src, **kw)
-        with torch.no_grad():
-            lab, k = [], 0
-            for t, (_, j) in zip(targets, indices):
-                if len(j):
-                    tm = t['masks'][j.to(t['masks'].device)].to(src)[:, None]
-                    lab.append(point_sample(tm, pts[k:k + len(j)])[:, 0]); k += len(j)
-            lab = torch.cat(lab)
-        logit = point_sample(src, pts)[:, 0]
-        return {'loss_mask': sigmoid_ce_loss(logit, lab, num_masks), 'loss_dice': dice_loss(logit, lab, num_masks)}
-
-    def loss_boxes(self, out, targets, indices, num_masks):
-        pb = out['pred_boxes']
-        src = self._matched(pb, indices)
-        if src is None: return dict.fromkeys(('loss_bbox', 'loss_giou'), pb.sum() * 0.)
-        src = src.float().sigmoid()
-        tgt = self._matched_targets(targets, indices, 'boxes').to(src)
-        giou = torch.diag(generalized_box_iou(box_cxcywh_to_xyxy(src), box_cxcywh_to_xyxy(tgt)))
-        return {'loss_bbox': F.l1_loss(src, tgt, reduction='none').sum() / num_masks,
-                'loss_giou': (1 - giou).sum() / num_masks}
-
-    def stage_losses(self, out: dict, targets: list[dict], num_masks: float, clip_loss_fn=None) -> dict:
-        "Unweighted losses of one prediction stage (matched on its own)."
-        indices = self.matcher(out, targets)
-        l = self.loss_labels(out, targets, indices)
-        l.update(self.loss_masks(out, targets, indices, num_masks))
-        if 'pred_boxes' in out and all('boxes' in t for t in targets): l.update(self.loss_boxes(out, targets, indices, num_masks))
-        if clip_loss_fn is not None: l['loss_clip'] = clip_loss_fn(out)
-        return l
-
-    def forward(self, outputs: dict,                    # pred_logits, pred_masks, [pred_boxes], [aux_outputs]
-                targets: list[dict],                    # per image: labels (n,), masks (n, H, W), boxes (n, 4) cxcywh
-                clip_loss_fn: Callable | None = None    # stage outputs → scalar CLIP loss
-               ) -> dict:
-        "Weighted losses of the final stage (`loss_*`) and of every aux stage (`loss_*_i`)."
-        targets = self.prepare_targets(targets)
-        num_masks = global_num_masks(targets)
-        final = {k: v for k, v in outputs.items() if k != 'aux_outputs'}
-        raw = self.stage_losses(final, targets, num_masks, clip_loss_fn)
-        if self.deep_supervision:
-            for i, aux in enumerate(outputs.get('aux_outputs', []) or []):
-                fn = clip_loss_fn if self.clip_stages == 'all' else None
-                raw.update({f'{k}_{i}': v for k, v in self.stage_losses(aux, targets, num_masks, fn).items()})
-        return {k: v * self.weights[k.rsplit('_', 1)[0] if k[-1].isdigit() else k] for k, v in raw.items()}
+        if self.clip_stages not in ('final', 'all'):
+            raise ValueError(f"clip_stages must be 'final' or 'all'; got {clip_stages!r}")
+        self.matcher = matcher or HungarianMatcher(w['loss_ce'], w['loss_mask'], w['loss_dice'], num_points)
+        empty_weight = torch.ones(self.num_classes + 1)
+        empty_weight[-1] = eos_coef
+        self.register_buffer('empty_weight', empty_weight)
 
     @staticmethod
     def total(losses: dict) -> torch.Tensor:
         "Sum of the (weighted) losses."
         return sum(losses.values())
+
+# %% ../nbs/16_criterion.ipynb #b656a934
+@patch
+def prepare_targets(self: SetCriterion, targets: list[dict]) -> list[dict]:
+    "joint=False keeps the foreground target only."
+    if self.joint: return targets
+    keep = ('labels', 'masks', 'boxes')
+    return [{k: (v[t['labels'] == 0] if k in keep else v) for k, v in t.items()} for t in targets]
+
+def _src_index(indices) -> tuple:
+    "`(image index, query index)` of every matched query, in matching order."
+    b = torch.cat([torch.full_like(s, i) for i, (s, _) in enumerate(indices)])
+    return b, torch.cat([s for s, _ in indices])
+
+@patch
+def _matched(self: SetCriterion, pred: torch.Tensor, indices):
+    "`pred[image, query]` of the matched queries, in matching order; None when no query is matched."
+    b, s = _src_index(indices)
+    return pred[b.to(pred.device), s.to(pred.device)] if len(b) else None
+
+def _matched_targets(targets, indices, key: str) -> torch.Tensor:
+    "`target[key][j]` of the matched targets, concatenated in matching order."
+    return torch.cat([t[key][j] for t, (_, j) in zip(targets, indices)])
+
+# %% ../nbs/16_criterion.ipynb #abd76e33
+@patch
+def loss_labels(self: SetCriterion, out, targets, indices):
+    logits = out['pred_logits'].float()
+    if logits.shape[-1] != self.num_classes + 1:
+        raise ValueError(f"pred_logits has {logits.shape[-1]} classes; this criterion expects "
+                         f"{self.num_classes + 1} (num_classes={self.num_classes} + no-object, "
+                         f"joint={self.joint})")
+    dev = logits.device
+    tc = torch.full(logits.shape[:2], self.num_classes, dtype=torch.long, device=dev)
+    b, s = _src_index(indices)
+    tc[b.to(dev), s.to(dev)] = _matched_targets(targets, indices, 'labels').to(dev)
+    return {'loss_ce': F.cross_entropy(logits.transpose(1, 2), tc, self.empty_weight.to(logits))}
+
+# %% ../nbs/16_criterion.ipynb #37630384
+@patch
+def _mask_points(self: SetCriterion, src, targets, indices) -> torch.Tensor:
+    "Sampling points `(N, P, 2)` of the matched masks `src` (N, 1, h, w)."
+    kw = dict(num_points=self.num_points, oversample_ratio=self.oversample_ratio,
+              importance_sample_ratio=self.importance_sample_ratio)
+    if not any('generator' in t for t in targets): return sample_uncertain_points(src, **kw)
+    # per-image draws: independent of how the batch is split
+    pts, k = [], 0
+    for t, (_, j) in zip(targets, indices):
+        if len(j):
+            pts.append(
+                sample_uncertain_points(src[k : k + len(j)], generator=t.get('generator'), **kw)
+            )
+        k += len(j)
+    return torch.cat(pts)
+
+@patch
+def loss_masks(self: SetCriterion, out, targets, indices, num_masks):
+    pm = out['pred_masks']
+    src = self._matched(pm, indices)
+    if src is None: return dict.fromkeys(('loss_mask', 'loss_dice'), pm.sum() * 0.)
+    src = src.float()[:, None]                                             # (N, 1, h, w)
+    pts = self._mask_points(src, targets, indices)
+    with torch.no_grad():                       # per image: targets may differ in size
+        lab, k = [], 0
+        for t, (_, j) in zip(targets, indices):
+            if len(j):
+                tm = t['masks'][j.to(t['masks'].device)].to(src)[:, None]
+                lab.append(point_sample(tm, pts[k:k + len(j)])[:, 0])
+                k += len(j)
+        lab = torch.cat(lab)
+    logit = point_sample(src, pts)[:, 0]
+    return {'loss_mask': sigmoid_ce_loss(logit, lab, num_masks),
+            'loss_dice': dice_loss(logit, lab, num_masks)}
+
+# %% ../nbs/16_criterion.ipynb #ceed02f5
+@patch
+def loss_boxes(self: SetCriterion, out, targets, indices, num_masks):
+    pb = out['pred_boxes']
+    src = self._matched(pb, indices)
+    if src is None: return dict.fromkeys(('loss_bbox', 'loss_giou'), pb.sum() * 0.)
+    src = src.float().sigmoid()
+    tgt = _matched_targets(targets, indices, 'boxes').to(src)
+    giou = torch.diag(generalized_box_iou(box_cxcywh_to_xyxy(src), box_cxcywh_to_xyxy(tgt)))
+    return {'loss_bbox': F.l1_loss(src, tgt, reduction='none').sum() / num_masks,
+            'loss_giou': (1 - giou).sum() / num_masks}
+
+# %% ../nbs/16_criterion.ipynb #90562f7a
+def aux_key(name: str, stage: int) -> str:
+    "Key of the loss `name` of auxiliary stage `stage` (`loss_dice`, 3 → `loss_dice_3`)."
+    return f'{name}_{stage}'
+
+def split_loss_key(key: str) -> tuple:
+    """`(loss name, auxiliary stage)` of a key `SetCriterion` returns; the stage is None for the
+    final one."""
+    name, _, stage = key.rpartition('_')
+    return (name, int(stage)) if stage.isdigit() and name.startswith('loss_') else (key, None)
+
+# %% ../nbs/16_criterion.ipynb #af906c07
+@patch
+def stage_losses(self: SetCriterion, out: dict, targets: list[dict], num_masks: float,
+                 clip_loss_fn=None) -> dict:
+    "Unweighted losses of one prediction stage (matched on its own)."
+    indices = self.matcher(out, targets)
+    l = self.loss_labels(out, targets, indices)
+    l.update(self.loss_masks(out, targets, indices, num_masks))
+    if 'pred_boxes' in out and all('boxes' in t for t in targets):
+        l.update(self.loss_boxes(out, targets, indices, num_masks))
+    if clip_loss_fn is not None: l['loss_clip'] = clip_loss_fn(out)
+    return l
+
+@patch
+def forward(self: SetCriterion,
+            outputs: dict,                    # pred_logits, pred_masks, [pred_boxes], [aux_outputs]
+            # per image: labels (n,), masks (n, H, W), boxes (n, 4) cxcywh
+            targets: list[dict],
+            clip_loss_fn: Callable | None = None    # stage outputs → scalar CLIP loss
+           ) -> dict:
+    "Weighted losses of the final stage (`loss_*`) and of every aux stage (`loss_*_i`)."
+    targets = self.prepare_targets(targets)
+    num_masks = global_num_masks(targets)
+    final = {k: v for k, v in outputs.items() if k != 'aux_outputs'}
+    raw = self.stage_losses(final, targets, num_masks, clip_loss_fn)
+    if self.deep_supervision:
+        fn = clip_loss_fn if self.clip_stages == 'all' else None
+        for i, aux in enumerate(outputs.get('aux_outputs', []) or []):
+            stage = self.stage_losses(aux, targets, num_masks, fn)
+            raw.update({aux_key(k, i): v for k, v in stage.items()})
+    return {k: v * self.weights[split_loss_key(k)[0]] for k, v in raw.items()}

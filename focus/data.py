@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #7a719229
 from __future__ import annotations
-import re
+import json, re
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -12,8 +12,10 @@ import cv2
 import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
-from .core import (TASKS, SPLITS, SYNTH_DIR, IMAGE_EXTS, FocusDataError, check_task, check_fidelity, check_split,
-                        read_image, read_mask, binarize, default_data_root)
+from fastcore.basics import patch
+from .core import (TASKS, SPLITS, SYNTH_DIR, SYNTH_MANIFEST, IMAGE_EXTS, FocusDataError,
+                        check_task, check_fidelity, check_split, read_image, read_mask, binarize,
+                        default_data_root, _names)
 
 # %% auto #0
 __all__ = ['CASIA_DELETED', 'TASK_SPLITS', 'REGISTRY', 'SYNTH_TASK_SPLITS', 'CHECKS', 'IGNORE', 'PIXEL_MEAN', 'PIXEL_STD',
@@ -26,41 +28,50 @@ __all__ = ['CASIA_DELETED', 'TASK_SPLITS', 'REGISTRY', 'SYNTH_TASK_SPLITS', 'CHE
 # %% ../nbs/01_data.ipynb #fc3d9285
 @dataclass(frozen=True)
 class DatasetSpec:
-    "One data set: where its images and masks are (relative to the data root) and which files belong to it."
+    """One data set: where its images and masks are (relative to the data root) and which files
+    belong to it."""
     name: str                      # registry key, e.g. 'cod10k_val' (the official registered name)
     task: str                      # one of `focus.core.TASKS`
     split: str                     # 'train' or 'test'
     label: str                     # display name, e.g. 'COD10K'
     image_dir: str                 # image folder relative to the root
-    image_ext: str                 # the image extension the official code globs ('.jpg', '.png', '.bmp')
+    # the image extension the official code globs ('.jpg', '.png', '.bmp')
+    image_ext: str
     mask_dir: str                  # mask folder relative to the root
     mask_ext: str = '.png'         # mask extension
     mask_suffix: str = ''          # mask name = stem + suffix + ext (CASIA: '_gt')
-    alt_mask_dirs: tuple = ()      # fallbacks when `mask_dir` is absent (may be shared with another split)
-    exclude: str | None = None     # split rule: 'noncam' drops COD10K images whose name has 'NonCAM' as 2nd field
+    # fallbacks when `mask_dir` is absent (may be shared with another split)
+    alt_mask_dirs: tuple = ()
+    # split rule: 'noncam' drops COD10K images whose name has 'NonCAM' as 2nd field
+    exclude: str | None = None
     drop_stems: tuple = ()         # stems deleted explicitly by the official preparation
-    skip_size_mismatch: bool = False  # official rule: pairs whose image/mask sizes differ are skipped (CASIA)
+    # official rule: pairs whose image/mask sizes differ are skipped (CASIA)
+    skip_size_mismatch: bool = False
     expected: int | None = None    # expected image count after the split rules (None: not fixed)
     expected_is_max: bool = False  # `expected` is an upper bound (CASIA-1.0)
     source: str = 'real'           # 'real' or 'synth'
     note: str = ''
 
-    def keep(self, stem: str) -> bool:
-        "Does the image `stem` belong to this set under its split rule?"
-        if stem in self.drop_stems: return False
-        if self.exclude == 'noncam':
-            parts = stem.split('-')
-            if len(parts) > 1 and parts[1] == 'NonCAM': return False
-        return True
-
-    def mask_name(self, stem: str) -> str:
-        "File name of the mask of image `stem`."
-        return f'{stem}{self.mask_suffix}{self.mask_ext}'
-
     @property
     def expected_str(self) -> str:
         if self.expected is None: return '-'
         return f'<={self.expected}' if self.expected_is_max else str(self.expected)
+
+# %% ../nbs/01_data.ipynb #3cc35126
+@patch
+def keep(self: DatasetSpec, stem: str) -> bool:
+    "Does the image `stem` belong to this set under its split rule?"
+    if stem in self.drop_stems: return False
+    if self.exclude == 'noncam':
+        parts = stem.split('-')
+        if len(parts) > 1 and parts[1] == 'NonCAM': return False
+    return True
+
+# %% ../nbs/01_data.ipynb #0d1f4518
+@patch
+def mask_name(self: DatasetSpec, stem: str) -> str:
+    "File name of the mask of image `stem`."
+    return f'{stem}{self.mask_suffix}{self.mask_ext}'
 
 # %% ../nbs/01_data.ipynb #2938cdba
 _CAMO, _C10K, _DUTS, _ISTD, _DEF, _CASIA = ('CAMO-V.1.0-CVIU2019', 'COD10K-v3', 'DUTS', 'ISTD_Dataset',
@@ -81,7 +92,12 @@ _REAL = [
                 f'{_DEF}/train_data/1204gt', mask_ext='.bmp', expected=1204, note='CUHK train + DUT train, as shipped'),
     DatasetSpec('casia_train', 'fd', 'train', 'CASIA-2.0', f'{_CASIA}/TRAIN/image', '.jpg', f'{_CASIA}/TRAIN/gt',
                 mask_suffix='_gt', skip_size_mismatch=True,
-                note='CASIA 2.0 tampered images (.jpg names, PNG data); size-mismatched pairs skipped; count not fixed'),
+                note='CASIA 2.0 tampered images (.jpg names, PNG data); size-mismatched pairs '
+                     'skipped; count not fixed'),
+]
+
+# %% ../nbs/01_data.ipynb #9f3111f6
+_REAL += [
     # ---- test sets (order of the task table)
     DatasetSpec('cod_val', 'cod', 'test', 'CAMO', f'{_CAMO}/Images/Test', '.jpg', f'{_CAMO}/cod_semantic_test',
                 alt_mask_dirs=(f'{_CAMO}/GT',), expected=250),
@@ -94,7 +110,8 @@ _REAL = [
     DatasetSpec('pascal', 'sod', 'test', 'PASCAL-S', 'PASCAL/img', '.jpg', 'PASCAL/gt', expected=850),
     DatasetSpec('hkuis', 'sod', 'test', 'HKU-IS', 'HKU-IS/imgs', '.png', 'HKU-IS/gt', expected=4447),
     DatasetSpec('dutomron', 'sod', 'test', 'DUT-OMRON', 'DUTOMRON/DUT-OMRON-image', '.jpg',
-                'DUTOMRON/pixelwiseGT-new-PNG', expected=5168, note='the paper header "5,618" is a typo'),
+                'DUTOMRON/pixelwiseGT-new-PNG', expected=5168, note='the paper header "5,618" is a '
+                                                                    'typo'),
     DatasetSpec('ecssd', 'sod', 'test', 'ECSSD', 'ECSSD/images', '.jpg', 'ECSSD/ground_truth_mask', expected=1000),
     DatasetSpec('istd_val', 'sd', 'test', 'ISTD', f'{_ISTD}/test/test_A', '.png', f'{_ISTD}/test/test_B', expected=540),
     DatasetSpec('defocus_cuhk_val', 'dbd', 'test', 'CUHK', f'{_DEF}/test_data/CUHK/xu100-source', '.bmp',
@@ -103,15 +120,20 @@ _REAL = [
                 f'{_DEF}/test_data/DUT/dut500-gt', mask_ext='.bmp', expected=500),
     DatasetSpec('casia_val', 'fd', 'test', 'CASIA-1.0', f'{_CASIA}/TEST/image', '.jpg', f'{_CASIA}/TEST/gt',
                 mask_suffix='_gt', drop_stems=CASIA_DELETED, skip_size_mismatch=True, expected=920, expected_is_max=True,
-                note='921 merged (Tp/CM + Tp/Sp) - 1 deleted explicitly - size-mismatched pairs skipped'),
+                note='921 merged (Tp/CM + Tp/Sp) - 1 deleted explicitly - size-mismatched pairs '
+                     'skipped'),
 ]
 
+# %% ../nbs/01_data.ipynb #3fd356dd
 TASK_SPLITS = {
-    'cod': {'train': ['cod10k_train', 'cod_train'], 'test': ['cod_val', 'nc4k', 'cod10k_val', 'chameleon']},
+    'cod': {
+        'train': ['cod10k_train', 'cod_train'],
+        'test': ['cod_val', 'nc4k', 'cod10k_val', 'chameleon'],
+    },
     'sod': {'train': ['duts_train'], 'test': ['duts_val', 'pascal', 'hkuis', 'dutomron', 'ecssd']},
-    'sd':  {'train': ['istd_train'], 'test': ['istd_val']},
+    'sd': {'train': ['istd_train'], 'test': ['istd_val']},
     'dbd': {'train': ['defocus_train'], 'test': ['defocus_cuhk_val', 'defocus_dut_val']},
-    'fd':  {'train': ['casia_train'], 'test': ['casia_val']},
+    'fd': {'train': ['casia_train'], 'test': ['casia_val']},
 }
 
 # %% ../nbs/01_data.ipynb #e6e36bc3
@@ -139,7 +161,8 @@ for _s in REGISTRY.values():
     for _k in (_s.name, _s.label): _ALIASES.setdefault(_norm(_k), _s.name)
 
 def get_dataset_spec(name) -> DatasetSpec:
-    "The `DatasetSpec` registered as `name` (registry key or display name, case/punctuation-insensitive)."
+    """The `DatasetSpec` registered as `name` (registry key or display name,
+    case/punctuation-insensitive)."""
     if isinstance(name, DatasetSpec): return name
     if name in REGISTRY: return REGISTRY[name]
     key = _ALIASES.get(_norm(name))
@@ -147,26 +170,32 @@ def get_dataset_spec(name) -> DatasetSpec:
     return REGISTRY[key]
 
 def list_datasets(task: str | None = None, split: str | None = None, source: str | None = None) -> list:
-    "Registry keys, in registry order, filtered by `task`, `split` ('train'/'test') and `source` ('real'/'synth')."
+    """Registry keys, in registry order, filtered by `task`, `split` ('train'/'test') and `source`
+    ('real'/'synth')."""
     if task is not None: task = check_task(task)
     if split is not None: split = check_split(split)
-    if source not in (None, 'real', 'synth'): raise ValueError(f"unknown source {source!r}; expected 'real' or 'synth'")
+    if source not in (None, 'real', 'synth'):
+        raise ValueError(f"unknown source {source!r}; expected 'real' or 'synth'")
     return [s.name for s in REGISTRY.values()
             if (task is None or s.task == task) and (split is None or s.split == split)
             and (source is None or s.source == source)]
 
 def task_datasets(task: str, split: str, source: str = 'real') -> list:
-    "The data sets the official configs use for `task`/`split` (`source='synth'`: the FOCUS-Synth set)."
+    """The data sets the official configs use for `task`/`split` (`source='synth'`: the FOCUS-Synth
+    set)."""
     task, split = check_task(task), check_split(split)
-    if source not in ('real', 'synth'): raise ValueError(f"unknown source {source!r}; expected 'real' or 'synth'")
+    if source not in ('real', 'synth'):
+        raise ValueError(f"unknown source {source!r}; expected 'real' or 'synth'")
     return list((TASK_SPLITS if source == 'real' else SYNTH_TASK_SPLITS)[task][split])
 
 # %% ../nbs/01_data.ipynb #d55d3125
 CHECKS = ('header', 'fast', 'full')
 
 def _probe(path, kind: str = 'image', check: str = 'fast') -> tuple:
-    "`(w, h)` of the image or mask at `path` as the loader will see it; `FocusDataError` naming it when unreadable."
-    if check not in CHECKS: raise ValueError(f"unknown check {check!r}; expected one of {', '.join(CHECKS)}")
+    """`(w, h)` of the image or mask at `path` as the loader will see it; `FocusDataError` naming it
+    when unreadable."""
+    if check not in CHECKS:
+        raise ValueError(f"unknown check {check!r}; expected one of {', '.join(CHECKS)}")
     if check == 'full':
         a = read_image(path) if kind == 'image' else read_mask(path)
         return a.shape[1], a.shape[0]
@@ -174,11 +203,14 @@ def _probe(path, kind: str = 'image', check: str = 'fast') -> tuple:
         with Image.open(path) as im:
             w, h = im.size
             if kind == 'image':
+                # a damaged EXIF block can raise almost anything (struct.error, KeyError,
+                # TypeError…): the orientation is then unknown, not the image unreadable
                 try: orient = im.getexif().get(0x0112, 1)
-                except Exception: orient = 1
+                except Exception: orient = 1   # noqa: BLE001
                 if orient in (5, 6, 7, 8): w, h = h, w
             if check == 'fast':
-                if im.format == 'JPEG': im.draft(im.mode, (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
+                if im.format == 'JPEG':
+                    im.draft(im.mode, (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
                 im.load()
     except FileNotFoundError: raise FocusDataError(f'{path}: file not found') from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as e:
@@ -198,8 +230,10 @@ class ScanReport:
     image_dir: Path
     mask_dir: Path | None
     problems: list = field(default_factory=list)  # one line per problem, naming the file
-    pairs: list = field(default_factory=list)     # (stem, image, mask) of every matched pair (official skips removed)
-    skipped: list = field(default_factory=list)   # stems skipped by an official rule (CASIA size mismatch)
+    # (stem, image, mask) of every matched pair (official skips removed)
+    pairs: list = field(default_factory=list)
+    # stems skipped by an official rule (CASIA size mismatch)
+    skipped: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool: return self.status == 'found'
@@ -217,26 +251,107 @@ def _list_files(folder: Path) -> list:
 def _why(e, path) -> str:
     "The reason in a `FocusDataError` message, without the leading path."
     m = str(e); p = f'{path}: '
-    return m[len(p):] if m.startswith(p) else m
+    return m.removeprefix(p)
+
+# %% ../nbs/01_data.ipynb #f16ead51
+def _manifest_count(root: Path, task: str, split: str) -> tuple:
+    "`(count, None)`: the images FOCUS-Synth's manifest lists for `task`/`split`; or `(None, why)`."
+    m = root/SYNTH_DIR/SYNTH_MANIFEST
+    if not m.is_file():
+        return None, f'manifest not found: {m} (focus synth writes it last: an interrupted run?)'
+    try: return int(json.loads(m.read_text())['tasks'][task]['counts'][split]), None
+    except KeyError: return None, f'the manifest {m} does not list {task}/{split}'
+    except (OSError, ValueError, TypeError) as e:
+        return None, f'unreadable manifest {m} ({type(e).__name__}: {e})'
+
+def _check_manifest(spec: DatasetSpec, root: Path, imgs: list, rep: ScanReport) -> bool:
+    "Compare the images `imgs` of a FOCUS-Synth set with its manifest: problems added to `rep`?"
+    n, why = _manifest_count(root, spec.task, spec.split)
+    if why is not None:
+        rep.problems.append(why)
+        return True
+    rep.expected = n
+    want = {f'{spec.task}_{spec.split}_{i:05d}' for i in range(n)}
+    stems = {p.stem for p in imgs}
+    missing, extra = want - stems, stems - want
+    P = rep.problems
+    if len(imgs) != n: P.append(f'{len(imgs)} images, the FOCUS-Synth manifest lists {n}')
+    if missing: P.append(f'{len(missing)} image(s) of the manifest missing: {_names(missing, 5)}')
+    if extra: P.append(f'{len(extra)} image(s) not in the manifest: {_names(extra, 5)}')
+    return len(imgs) != n or bool(missing or extra)
 
 # %% ../nbs/01_data.ipynb #cda7f2b7
+def _set_images(spec: DatasetSpec, idir: Path, P: list) -> list:
+    "The images of `spec` in `idir` (official extension, split rule); other images noted in `P`."
+    files = _list_files(idir)
+    imgs = [p for p in files if p.suffix.lower() == spec.image_ext]
+    other = [p.name for p in files
+             if p.suffix.lower() != spec.image_ext and p.suffix.lower() in IMAGE_EXTS]
+    if other:
+        P.append(f'{len(other)} image file(s) without the official extension {spec.image_ext} '
+                 f'ignored: '
+                 + ', '.join(other[:5]) + (' …' if len(other) > 5 else ''))
+    return [p for p in imgs if spec.keep(p.stem)]
+
+# %% ../nbs/01_data.ipynb #e66ee3e1
+def _orphan_masks(spec: DatasetSpec, masks: dict, imgs: list, P: list):
+    "Add to `P` a line per mask in `masks` (name → path) without an image in `imgs`."
+    want = {spec.mask_name(p.stem) for p in imgs}
+    for mname in sorted(masks):
+        if mname in want or Path(mname).suffix.lower() not in IMAGE_EXTS: continue
+        stem = (
+            mname[: -len(spec.mask_suffix + spec.mask_ext)]
+            if mname.endswith(spec.mask_suffix + spec.mask_ext)
+            else None
+        )
+        if stem is not None and not spec.keep(stem): continue
+        P.append(f'mask without image: {mname}')
+
+# %% ../nbs/01_data.ipynb #0ae67005
+def _check_pair(spec: DatasetSpec, ip: Path, masks: dict, mdir, check: str, probe: bool,
+                rep: ScanReport) -> bool:
+    "Probe image `ip` and its mask (`probe`), add the problems and the pair to `rep`: a fault?"
+    P, bad = rep.problems, False
+    isz = msz = None
+    if probe:                                   # every image is read, with or without its mask
+        try: isz = _probe(ip, 'image', check)
+        except FocusDataError as e:
+            P.append(f'unreadable file: {ip.name} ({_why(e, ip)})'); bad = True
+    mp = masks.get(spec.mask_name(ip.stem))
+    if mp is None:
+        if mdir is not None:
+            P.append(f'image without mask: {ip.name} (expected {spec.mask_name(ip.stem)})')
+        return True
+    if probe:
+        try: msz = _probe(mp, 'mask', check)
+        except FocusDataError as e:
+            P.append(f'unreadable file: {mp.name} ({_why(e, mp)})'); bad = True
+        if isz and msz and isz != msz:
+            if spec.skip_size_mismatch:
+                P.append(f'size mismatch: {ip.name} {isz[0]}x{isz[1]} vs {mp.name} '
+                         f'{msz[0]}x{msz[1]} (skipped by the official rule)')
+                rep.skipped.append(ip.stem)
+                return bad
+            P.append(f'size mismatch: {ip.name} {isz[0]}x{isz[1]} vs {mp.name} '
+                     f'{msz[0]}x{msz[1]}')
+            bad = True
+    rep.pairs.append((ip.stem, ip, mp))
+    return bad
+
+# %% ../nbs/01_data.ipynb #a404d271
 def scan_dataset(spec, root=None, check: str = 'fast', sizes: bool = True) -> ScanReport:
-    "Scan the data set `spec` (name or `DatasetSpec`) under `root` (default `$FOCUS_DATA`): counts, status, problems."
+    """Scan the data set `spec` (name or `DatasetSpec`) under `root` (default `$FOCUS_DATA`):
+    counts, status, problems."""
     spec = get_dataset_spec(spec)
-    if check not in CHECKS: raise ValueError(f"unknown check {check!r}; expected one of {', '.join(CHECKS)}")
+    if check not in CHECKS:
+        raise ValueError(f"unknown check {check!r}; expected one of {', '.join(CHECKS)}")
     root = Path(default_data_root() if root is None else root)
     idir = root/spec.image_dir
     rep = ScanReport(spec.name, spec.task, spec.split, 'missing', 0, spec.expected, idir, None)
     P = rep.problems
     if not idir.is_dir():
         P.append(f'image folder not found: {idir}'); return rep
-    files = _list_files(idir)
-    imgs = [p for p in files if p.suffix.lower() == spec.image_ext]
-    other = [p.name for p in files if p.suffix.lower() != spec.image_ext and p.suffix.lower() in IMAGE_EXTS]
-    if other:
-        P.append(f'{len(other)} image file(s) without the official extension {spec.image_ext} ignored: '
-                 + ', '.join(other[:5]) + (' …' if len(other) > 5 else ''))
-    imgs = [p for p in imgs if spec.keep(p.stem)]
+    imgs = _set_images(spec, idir, P)
     if not imgs:
         P.append(f'no {spec.image_ext} image in {idir}'); return rep
     rep.status = 'found'
@@ -248,80 +363,80 @@ def scan_dataset(spec, root=None, check: str = 'fast', sizes: bool = True) -> Sc
         masks = {}
     else:
         masks = {p.name: p for p in _list_files(mdir)}
-        if not shared:   # a mask whose image is missing (masks of excluded images are not reported)
-            want = {spec.mask_name(p.stem) for p in imgs}
-            for mname in sorted(masks):
-                if mname in want or Path(mname).suffix.lower() not in IMAGE_EXTS: continue
-                stem = mname[:-len(spec.mask_suffix + spec.mask_ext)] if mname.endswith(spec.mask_suffix + spec.mask_ext) else None
-                if stem is not None and not spec.keep(stem): continue
-                P.append(f'mask without image: {mname}')
+        if not shared: _orphan_masks(spec, masks, imgs, P)   # (a shared one has other splits')
     probe = sizes or check != 'header'
     for ip in imgs:
-        isz = msz = None
-        if probe:                                   # every image is read, with or without its mask
-            try: isz = _probe(ip, 'image', check)
-            except FocusDataError as e: P.append(f'unreadable file: {ip.name} ({_why(e, ip)})'); bad = True
-        mp = masks.get(spec.mask_name(ip.stem))
-        if mp is None:
-            if mdir is not None: P.append(f'image without mask: {ip.name} (expected {spec.mask_name(ip.stem)})')
-            bad = True; continue
-        if probe:
-            try: msz = _probe(mp, 'mask', check)
-            except FocusDataError as e: P.append(f'unreadable file: {mp.name} ({_why(e, mp)})'); bad = True
-            if isz and msz and isz != msz:
-                if spec.skip_size_mismatch:
-                    P.append(f'size mismatch: {ip.name} {isz[0]}x{isz[1]} vs {mp.name} {msz[0]}x{msz[1]} '
-                             '(skipped by the official rule)')
-                    rep.skipped.append(ip.stem); continue
-                P.append(f'size mismatch: {ip.name} {isz[0]}x{isz[1]} vs {mp.name} {msz[0]}x{msz[1]}'); bad = True
-        rep.pairs.append((ip.stem, ip, mp))
+        if _check_pair(spec, ip, masks, mdir, check, probe, rep): bad = True
     rep.images = len(imgs) - len(rep.skipped)
     e = spec.expected
     if e is not None and (rep.images > e or (rep.images < e and not spec.expected_is_max)):
         P.append(f'{rep.images} images, expected {spec.expected_str}'); bad = True
+    if spec.source == 'synth' and _check_manifest(spec, root, imgs, rep): bad = True
     if bad: rep.status = 'incomplete'
     return rep
 
+# %% ../nbs/01_data.ipynb #716df2a9
 def problems(root, name, check: str = 'fast') -> list:
     "The problems of data set `name` under `root`, one line each, naming the files."
     return scan_dataset(name, root, check).problems
 
 # %% ../nbs/01_data.ipynb #546c9453
 def dataset_table(root=None, names=None, check: str = 'fast'):
-    "A `pandas.DataFrame` with one row per data set: name, task, split, status, images, expected, problems (list)."
+    "One row per data set: name, task, split, status, images, expected, problems (a list)."
     import pandas as pd
     names = list(REGISTRY) if names is None else [get_dataset_spec(n).name for n in names]
     rows = []
     for n in names:
-        r = scan_dataset(n, root, check)
+        r, spec = scan_dataset(n, root, check), REGISTRY[n]
+        manifest = spec.source == 'synth' and r.expected is not None   # FOCUS-Synth's count
+        expected = str(r.expected) if manifest else spec.expected_str
         rows.append(dict(name=n, task=r.task, split=r.split, status=r.status, images=r.images,
-                         expected=REGISTRY[n].expected_str, problems=list(r.problems)))
-    return pd.DataFrame(rows, columns=['name', 'task', 'split', 'status', 'images', 'expected', 'problems'])
-
-def format_table(df, max_problems: int = 10) -> str:
-    "A plain-text table of `dataset_table(...)` followed by the problems of each data set (at most `max_problems` each)."
+                         expected=expected, problems=list(r.problems)))
     cols = ['name', 'task', 'split', 'status', 'images', 'expected', 'problems']
-    cells = [[str(r[c]) if c != 'problems' else str(len(r[c])) for c in cols] for _, r in df.iterrows()]
+    df = pd.DataFrame(rows, columns=cols)
+    there = df[df.status != 'missing']
+    df.attrs.update(missing=[r['name'] for r in rows if r['status'] == 'missing'],
+                    incomplete=[r['name'] for r in rows if r['status'] == 'incomplete'],
+                    n_problems=int(there.problems.map(len).sum()))
+    return df
+
+# %% ../nbs/01_data.ipynb #9207eff0
+def format_table(df, max_problems: int = 10) -> str:
+    """A plain-text table of `dataset_table(...)` followed by the problems of each data set (at most
+    `max_problems` each)."""
+    cols = ['name', 'task', 'split', 'status', 'images', 'expected', 'problems']
+    cells = [
+        [str(r[c]) if c != 'problems' else str(len(r[c])) for c in cols] for _, r in df.iterrows()
+    ]
     w = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
-    fmt = lambda row: '  '.join(v.rjust(w[i]) if cols[i] in ('images', 'expected', 'problems') else v.ljust(w[i])
-                                for i, v in enumerate(row)).rstrip()
+    fmt = lambda row: '  '.join(
+        v.rjust(w[i]) if cols[i] in ('images', 'expected', 'problems') else v.ljust(w[i])
+        for i, v in enumerate(row)
+    ).rstrip()
     lines = [fmt(cols), fmt(['-' * x for x in w])] + [fmt(row) for row in cells]
-    miss = [f"  {r['name']}: {'; '.join(r['problems'])}" for _, r in df.iterrows() if r['status'] == 'missing']
+    miss = [
+        f"  {r['name']}: {'; '.join(r['problems'])}"
+        for _, r in df.iterrows()
+        if r['status'] == 'missing'
+    ]
     if miss: lines += ['', f'{len(miss)} data set(s) missing:'] + miss
     for _, r in df.iterrows():
         if not r['problems'] or r['status'] == 'missing': continue
         lines += ['', f"{r['name']}: {len(r['problems'])} problem(s)"]
         lines += [f'  - {p}' for p in r['problems'][:max_problems]]
-        if len(r['problems']) > max_problems: lines.append(f"  … and {len(r['problems']) - max_problems} more")
+        if len(r['problems']) > max_problems:
+            lines.append(f"  … and {len(r['problems']) - max_problems} more")
     return '\n'.join(lines)
 
 # %% ../nbs/01_data.ipynb #3046651f
 def short_edge_choices(size: int = 512) -> list:
-    "Training short-side lengths: the official `[int(x*0.1*256) for x in range(5,21)]` scaled to `size` (exact at 512)."
+    """Training short-side lengths: the official `[int(x*0.1*256) for x in range(5,21)]` scaled to
+    `size` (exact at 512)."""
     return [int(k * 0.1 * (size / 2)) for k in range(5, 21)]
 
 def resize_shape(h: int, w: int, short: int, max_size: int) -> tuple:
-    "Output `(h, w)` of detectron2's `ResizeShortestEdge` for short side `short` and long-side cap `max_size`."
+    """Output `(h, w)` of detectron2's `ResizeShortestEdge` for short side `short` and long-side cap
+    `max_size`."""
     scale = short * 1.0 / min(h, w)
     nh, nw = (short * 1.0, scale * w) if h < w else (scale * h, short * 1.0)
     if max(nh, nw) > max_size:
@@ -334,29 +449,38 @@ def resize_image(img: np.ndarray, h: int, w: int) -> np.ndarray:
     return np.array(Image.fromarray(img).resize((w, h), Image.BILINEAR))
 
 def resize_label(label: np.ndarray, h: int, w: int) -> np.ndarray:
-    "Resize a label map with torch legacy `nearest` on a float tensor (as detectron2 does for the float label)."
+    """Resize a label map with torch legacy `nearest` on a float tensor (as detectron2 does for the
+    float label)."""
     if label.shape[:2] == (h, w): return label
     t = torch.from_numpy(np.ascontiguousarray(label).astype(np.float32))[None, None]
     return F.interpolate(t, (h, w), mode='nearest')[0, 0].numpy().astype(label.dtype)
 
 # %% ../nbs/01_data.ipynb #a155ba58
 def random_crop(img: np.ndarray, label: np.ndarray, crop: int, rng: np.random.Generator) -> tuple:
-    "A `(min(crop,h), min(crop,w))` crop of image and label at offsets `rng.integers(h-ch+1)`, `rng.integers(w-cw+1)`."
+    """A `(min(crop,h), min(crop,w))` crop of image and label at offsets `rng.integers(h-ch+1)`,
+    `rng.integers(w-cw+1)`."""
     h, w = img.shape[:2]
     ch, cw = min(crop, h), min(crop, w)
     y0 = int(rng.integers(h - ch + 1)); x0 = int(rng.integers(w - cw + 1))
     return img[y0:y0 + ch, x0:x0 + cw], label[y0:y0 + ch, x0:x0 + cw]
 
+# %% ../nbs/01_data.ipynb #0b9bcb51
 def _cast(a, alpha=1.0, beta=0.0):
     "`a*alpha + beta` in float32, clipped to [0,255] and truncated to uint8."
     return np.clip(a.astype(np.float32) * alpha + beta, 0, 255).astype(np.uint8)
 
 def color_aug_ssd(img: np.ndarray, rng: np.random.Generator, brightness_delta: float = 32, contrast=(0.5, 1.5),
                   saturation=(0.5, 1.5), hue_delta: int = 18) -> np.ndarray:
-    "SSD photometric distortion of an RGB uint8 image (detectron2 PointRend `ColorAugSSDTransform` semantics)."
-    x = np.ascontiguousarray(img[..., ::-1])                       # RGB -> BGR, as the official code
+    """SSD photometric distortion of an RGB uint8 image (detectron2 PointRend `ColorAugSSDTransform`
+    semantics)."""
+    # RGB -> BGR, as the official code
+    x = np.ascontiguousarray(img[..., ::-1])
     def bright(x):
-        return _cast(x, beta=rng.uniform(-brightness_delta, brightness_delta)) if rng.integers(2) else x
+        return (
+            _cast(x, beta=rng.uniform(-brightness_delta, brightness_delta))
+            if rng.integers(2)
+            else x
+        )
     def contr(x):
         return _cast(x, alpha=rng.uniform(*contrast)) if rng.integers(2) else x
     def sat(x):
@@ -367,15 +491,19 @@ def color_aug_ssd(img: np.ndarray, rng: np.random.Generator, brightness_delta: f
     def hue(x):
         if not rng.integers(2): return x
         hsv = cv2.cvtColor(x, cv2.COLOR_BGR2HSV)
-        hsv[..., 0] = (hsv[..., 0].astype(np.int64) + int(rng.integers(-hue_delta, hue_delta + 1))) % 180
+        hsv[..., 0] = (
+            hsv[..., 0].astype(np.int64) + int(rng.integers(-hue_delta, hue_delta + 1))
+        ) % 180
         return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
     x = bright(x)
     steps = (contr, sat, hue) if rng.integers(2) else (sat, hue, contr)
     for f in steps: x = f(x)
     return np.ascontiguousarray(x[..., ::-1])
 
+# %% ../nbs/01_data.ipynb #c3e3352d
 def pad_or_cut(img: np.ndarray, label: np.ndarray, size: int, pad_value: int = 128, ignore: int = 255) -> tuple:
-    "Make image and label exactly `size`×`size`: pad right/bottom (image `pad_value`, label `ignore`), cut what is longer."
+    """Make image and label exactly `size`×`size`: pad right/bottom (image `pad_value`, label
+    `ignore`), cut what is longer."""
     img, label = img[:size, :size], label[:size, :size]
     h, w = label.shape
     if (h, w) == (size, size): return img, label
@@ -387,11 +515,13 @@ def pad_or_cut(img: np.ndarray, label: np.ndarray, size: int, pad_value: int = 1
 IGNORE = 255
 
 def label_map(mask: np.ndarray, thresh: int = 128) -> np.ndarray:
-    "uint8 label map of a grey mask: 0 where `mask > thresh` (foreground), 1 elsewhere (background)."
+    """uint8 label map of a grey mask: 0 where `mask > thresh` (foreground), 1 elsewhere
+    (background)."""
     return np.where(binarize(mask, thresh), 0, 1).astype(np.uint8)
 
 def mask_boxes(masks: torch.Tensor) -> torch.Tensor:
-    "Pixel boxes `[x_min, y_min, x_max+1, y_max+1]` of masks (n,H,W) (bool or 0/1), on their device; zeros for an empty mask."
+    """Pixel boxes `[x_min, y_min, x_max+1, y_max+1]` of masks (n,H,W) (bool or 0/1), on their
+    device; zeros for an empty mask."""
     n = masks.shape[0]
     out = torch.zeros(n, 4, dtype=torch.float32, device=masks.device)
     for i in range(n):
@@ -399,6 +529,7 @@ def mask_boxes(masks: torch.Tensor) -> torch.Tensor:
         if len(xs): out[i] = torch.stack([xs[0], ys[0], xs[-1] + 1, ys[-1] + 1]).float()
     return out
 
+# %% ../nbs/01_data.ipynb #11e8641c
 def box_xyxy_to_cxcywh(b: torch.Tensor) -> torch.Tensor:
     "Boxes `(..., 4)` `(x0, y0, x1, y1)` → `(cx, cy, w, h)` in the same units."
     x0, y0, x1, y1 = b.unbind(-1)
@@ -413,6 +544,7 @@ def xyxy_to_cxcywh(b: torch.Tensor, h: int, w: int) -> torch.Tensor:
     "Pixel xyxy boxes → `(cx, cy, w, h)` normalised by the image width `w` and height `h`."
     return box_xyxy_to_cxcywh(b / torch.tensor([w, h, w, h], dtype=b.dtype, device=b.device))
 
+# %% ../nbs/01_data.ipynb #3cf3069b
 def make_targets(label, ignore: int = IGNORE, classes: tuple | None = None) -> dict:
     """Targets of a label map (0 fg, 1 bg, `ignore`), NumPy or torch: `labels` (n,) long, `masks` (n,H,W) bool,
     `boxes` (n,4) cxcywh. One target per class present: all values but `ignore` in ascending order, or those of
@@ -429,23 +561,27 @@ def make_targets(label, ignore: int = IGNORE, classes: tuple | None = None) -> d
 # %% ../nbs/01_data.ipynb #696eb059
 def train_transform(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator, size: int = 512,
                     augment: bool = True) -> tuple:
-    "Official training transform → `(image uint8 (size,size,3), label uint8 (size,size) with 0/1/255)`."
+    """Official training transform → `(image uint8 (size,size,3), label uint8 (size,size) with
+    0/1/255)`."""
     label = label_map(mask)
     h, w = img.shape[:2]
     short = int(rng.choice(short_edge_choices(size))) if augment else size
     nh, nw = resize_shape(h, w, short, 4 * size)
     img, label = resize_image(img, nh, nw), resize_label(label, nh, nw)
     if augment:
-        img, label = random_crop(img, label, int(round(1.25 * size)), rng)
+        img, label = random_crop(img, label, round(1.25 * size), rng)
         img = color_aug_ssd(img, rng)
         if rng.random() < 0.5: img, label = img[:, ::-1], label[:, ::-1]
     img, label = pad_or_cut(np.ascontiguousarray(img), np.ascontiguousarray(label), size)
     return img, label
 
 def eval_transform(img: np.ndarray, mask: np.ndarray | None = None, size: int = 512) -> tuple:
-    "Official test transform: short side `size`, long side ≤ 4·size, PIL bilinear → `(image, label or None)`."
+    """Official test transform: short side `size`, long side ≤ 4·size, PIL bilinear → `(image, label
+    or None)`."""
     nh, nw = resize_shape(img.shape[0], img.shape[1], size, 4 * size)
-    return resize_image(img, nh, nw), (None if mask is None else resize_label(label_map(mask), nh, nw))
+    return resize_image(img, nh, nw), (
+        None if mask is None else resize_label(label_map(mask), nh, nw)
+    )
 
 # %% ../nbs/01_data.ipynb #65810fe9
 PIXEL_MEAN = (123.675, 116.28, 103.53)   # RGB, 0..255 scale (ImageNet)
@@ -457,25 +593,52 @@ def _stats(like: torch.Tensor, dtype=None):
     return torch.tensor(PIXEL_MEAN, **kw).view(3, 1, 1), torch.tensor(PIXEL_STD, **kw).view(3, 1, 1)
 
 def normalize(img, dtype=torch.float32) -> torch.Tensor:
-    "RGB image(s) on the 0..255 scale, `(H, W, 3)` or `(B, H, W, 3)`, NumPy or torch → normalised `(3, H, W)` / `(B, 3, H, W)`."
-    t = torch.from_numpy(np.ascontiguousarray(img)) if isinstance(img, np.ndarray) else torch.as_tensor(img)
+    """RGB image(s) on the 0..255 scale, `(H, W, 3)` or `(B, H, W, 3)`, NumPy or torch → normalised
+    `(3, H, W)` / `(B, 3, H, W)`."""
+    t = (
+        torch.from_numpy(np.ascontiguousarray(img))
+        if isinstance(img, np.ndarray)
+        else torch.as_tensor(img)
+    )
     if t.ndim not in (3, 4) or t.shape[-1] != 3:
-        raise ValueError(f"normalize expects an RGB image (H, W, 3) or a batch (B, H, W, 3); got shape {tuple(t.shape)}")
+        raise ValueError(f"normalize expects an RGB image (H, W, 3) or a batch (B, H, W, 3); got "
+                         f"shape {tuple(t.shape)}")
     t = t.movedim(-1, -3).contiguous().to(dtype)
     m, s = _stats(t)
     return t.sub(m).div_(s)          # out of place first: `t` may share memory with `img`
 
 def denormalize(x: torch.Tensor) -> torch.Tensor:
-    "Normalised `(3, H, W)` / `(B, 3, H, W)` → RGB `uint8` torch tensor `(H, W, 3)` / `(B, H, W, 3)` (rounded, clipped)."
+    """Normalised `(3, H, W)` / `(B, 3, H, W)` → RGB `uint8` torch tensor `(H, W, 3)` / `(B, H, W,
+    3)` (rounded, clipped)."""
     if not torch.is_tensor(x) or x.ndim not in (3, 4) or x.shape[-3] != 3:
-        raise ValueError(f"denormalize expects a tensor (3, H, W) or (B, 3, H, W); got {getattr(x, 'shape', type(x))}")
+        raise ValueError(f"denormalize expects a tensor (3, H, W) or (B, 3, H, W); got "
+                         f"{getattr(x, 'shape', type(x))}")
     x = x.detach().float()
     m, s = _stats(x)
     return (x * s + m).round_().clamp_(0, 255).to(torch.uint8).movedim(-3, -1)
 
 # %% ../nbs/01_data.ipynb #70e84a6d
+def _dataset_items(specs: list, root: Path) -> list:
+    "`(name, stem, image, mask)` of every pair of the sets `specs` under `root`; no mask: an error."
+    items = []
+    for s in specs:
+        r = scan_dataset(s, root, check='header', sizes=s.skip_size_mismatch)
+        if r.status == 'missing':
+            raise FocusDataError(f'data set {s.name}: ' + '; '.join(r.problems))
+        if r.mask_dir is None:
+            raise FocusDataError(f'data set {s.name}: mask folder not found: '
+                                 f'{root/s.mask_dir}')
+        nomask = [p for p in r.problems if p.startswith('image without mask')]
+        if nomask: raise FocusDataError(f'data set {s.name}: {len(nomask)} image(s) without '
+                                        f'mask: '
+                                        + '; '.join(p.split(': ', 1)[1] for p in nomask[:10]))
+        items += [(s.name, stem, ip, mp) for stem, ip, mp in r.pairs]
+    return items
+
+# %% ../nbs/01_data.ipynb #51bcc1bb
 class FocusDataset(torch.utils.data.Dataset):
-    "Image/target pairs of one or more registered data sets, with the official train augmentation or test transform."
+    """Image/target pairs of one or more registered data sets, with the official train augmentation
+    or test transform."""
     def __init__(self, name_or_spec,              # registry key / display name / `DatasetSpec`, or a list of them
                  root=None,                       # data root (default `$FOCUS_DATA`, else `./data`)
                  train: bool = False,             # official training augmentation (True) or test transform (False)
@@ -486,21 +649,14 @@ class FocusDataset(torch.utils.data.Dataset):
                  return_u8: bool = False,         # also return the uint8 image
                  on_mismatch: str = 'error'):     # image/mask size mismatch: 'error' | 'resize'
         check_fidelity(fidelity)
-        if on_mismatch not in ('error', 'resize'): raise ValueError(f"on_mismatch must be 'error' or 'resize', not {on_mismatch!r}")
+        if on_mismatch not in ('error', 'resize'):
+            raise ValueError(f"on_mismatch must be 'error' or 'resize', not {on_mismatch!r}")
         names = list(name_or_spec) if isinstance(name_or_spec, (list, tuple)) else [name_or_spec]
         self.specs = [get_dataset_spec(n) for n in names]
         self.root = Path(default_data_root() if root is None else root)
         self.train, self.size, self.fidelity, self.seed, self.augment = train, int(size), fidelity, int(seed), augment
         self.return_u8, self.on_mismatch, self.epoch = return_u8, on_mismatch, 0
-        self.items = []
-        for s in self.specs:
-            r = scan_dataset(s, self.root, check='header', sizes=s.skip_size_mismatch)
-            if r.status == 'missing': raise FocusDataError(f'data set {s.name}: ' + '; '.join(r.problems))
-            if r.mask_dir is None: raise FocusDataError(f'data set {s.name}: mask folder not found: {self.root/s.mask_dir}')
-            nomask = [p for p in r.problems if p.startswith('image without mask')]
-            if nomask: raise FocusDataError(f'data set {s.name}: {len(nomask)} image(s) without mask: '
-                                            + '; '.join(p.split(': ', 1)[1] for p in nomask[:10]))
-            self.items += [(s.name, stem, ip, mp) for stem, ip, mp in r.pairs]
+        self.items = _dataset_items(self.specs, self.root)
 
     def __len__(self): return len(self.items)
     def set_epoch(self, epoch: int):
@@ -510,37 +666,50 @@ class FocusDataset(torch.utils.data.Dataset):
         "The generator of item `index` at the current epoch: `default_rng([seed, epoch, index])`."
         return np.random.default_rng([self.seed, self.epoch, int(index)])
 
-    def load(self, index: int) -> tuple:
-        "The RGB uint8 image and grey uint8 mask of item `index`, at the original size."
-        name, stem, ip, mp = self.items[index]
-        img, mask = read_image(ip), read_mask(mp)
-        if img.shape[:2] != mask.shape:
-            if self.on_mismatch == 'error':
-                raise FocusDataError(f'{ip} ({img.shape[1]}x{img.shape[0]}) and its mask {mp} '
-                                     f'({mask.shape[1]}x{mask.shape[0]}) differ in size')
-            mask = cv2.resize(mask, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST)
-        return img, mask
-
-    def __getitem__(self, index: int) -> dict:
-        if not -len(self) <= index < len(self): raise IndexError(f'index {index} out of range for {len(self)} items')
-        index = index % len(self)
-        name, stem, ip, mp = self.items[index]
-        img, mask = self.load(index)
-        if self.train: u8, label = train_transform(img, mask, self.rng(index), self.size, self.augment)
-        else: u8, label = eval_transform(img, mask, self.size)
-        out = dict(image=normalize(u8), **make_targets(label), sem_seg=torch.from_numpy(label.astype(np.int64)),
-                   orig_size=tuple(img.shape[:2]), image_size=tuple(u8.shape[:2]), stem=stem, dataset=name, index=index)
-        if self.return_u8: out['image_u8'] = torch.from_numpy(np.ascontiguousarray(u8)).permute(2, 0, 1).contiguous()
-        if not self.train: out['gt'] = torch.from_numpy(binarize(mask))
-        return out
-
     def __repr__(self):
         return (f"FocusDataset({'+'.join(s.name for s in self.specs)}, {len(self)} items, "
                 f"{'train' if self.train else 'test'}, size={self.size})")
 
+# %% ../nbs/01_data.ipynb #df2a3622
+@patch
+def load(self: FocusDataset, index: int) -> tuple:
+    "The RGB uint8 image and grey uint8 mask of item `index`, at the original size."
+    _name, _stem, ip, mp = self.items[index]
+    img, mask = read_image(ip), read_mask(mp)
+    if img.shape[:2] != mask.shape:
+        if self.on_mismatch == 'error':
+            raise FocusDataError(f'{ip} ({img.shape[1]}x{img.shape[0]}) and its mask {mp} '
+                                 f'({mask.shape[1]}x{mask.shape[0]}) differ in size')
+        mask = cv2.resize(mask, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST)
+    return img, mask
+
+# %% ../nbs/01_data.ipynb #37154027
+@patch
+def __getitem__(self: FocusDataset, index: int) -> dict:
+    "Item `index` (negative counts from the end): the transformed image and its targets."
+    if not -len(self) <= index < len(self):
+        raise IndexError(f'index {index} out of range for {len(self)} items')
+    index = index % len(self)
+    name, stem, _ip, _mp = self.items[index]
+    img, mask = self.load(index)
+    if self.train:
+        u8, label = train_transform(img, mask, self.rng(index), self.size, self.augment)
+    else: u8, label = eval_transform(img, mask, self.size)
+    out = dict(image=normalize(u8), **make_targets(label),
+               sem_seg=torch.from_numpy(label.astype(np.int64)),
+               orig_size=tuple(img.shape[:2]), image_size=tuple(u8.shape[:2]), stem=stem,
+               dataset=name, index=index)
+    if self.return_u8:
+        out['image_u8'] = (
+            torch.from_numpy(np.ascontiguousarray(u8)).permute(2, 0, 1).contiguous()
+        )
+    if not self.train: out['gt'] = torch.from_numpy(binarize(mask))
+    return out
+
 # %% ../nbs/01_data.ipynb #f6e1203b
 def collate(batch: list, size_divisibility: int = 32) -> dict:
-    "Batch `FocusDataset` items: `images` (B,3,Hp,Wp), `sem_seg` (B,Hp,Wp), `targets` (list of dicts), and lists."
+    """Batch `FocusDataset` items: `images` (B,3,Hp,Wp), `sem_seg` (B,Hp,Wp), `targets` (list of
+    dicts), and lists."""
     d = size_divisibility
     H = max(b['image'].shape[1] for b in batch); W = max(b['image'].shape[2] for b in batch)
     Hp, Wp = -(-H // d) * d, -(-W // d) * d
@@ -558,7 +727,8 @@ def collate(batch: list, size_divisibility: int = 32) -> dict:
                datasets=[b['dataset'] for b in batch], indices=[b['index'] for b in batch])
     if all('image_u8' in b for b in batch):
         u8 = torch.zeros(len(batch), 3, Hp, Wp, dtype=torch.uint8)
-        for i, b in enumerate(batch): u8[i, :, :b['image_u8'].shape[1], :b['image_u8'].shape[2]] = b['image_u8']
+        for i, b in enumerate(batch):
+            u8[i, :, :b['image_u8'].shape[1], :b['image_u8'].shape[2]] = b['image_u8']
         out['images_u8'] = u8
     if all('gt' in b for b in batch): out['gt'] = [b['gt'] for b in batch]
     return out

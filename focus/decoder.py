@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from .core import check_fidelity
 from .pixel_decoder import PositionEmbeddingSine
 
@@ -14,13 +15,14 @@ from .pixel_decoder import PositionEmbeddingSine
 __all__ = ['FIRST_LAYER_MASKS', 'SelfAttentionLayer', 'CrossAttentionLayer', 'FFNLayer', 'MLP', 'pca_first_mask',
            'MaskedAttentionDecoder']
 
-# %% ../nbs/14_decoder.ipynb #188d9cac
+# %% ../nbs/14_decoder.ipynb #17812760
 def _xavier(module: nn.Module):
     for p in module.parameters():
         if p.dim() > 1: nn.init.xavier_uniform_(p)
 
 class SelfAttentionLayer(nn.Module):
-    "Post-norm self-attention between queries: q ← LN(q + MHA(q+p, q+p, q)). Sequence-first (Q,B,C)."
+    """Post-norm self-attention between queries: q ← LN(q + MHA(q+p, q+p, q)). Sequence-first
+    (Q,B,C)."""
     def __init__(self, d_model: int, nhead: int, dropout: float = 0.):
         super().__init__()
         self.self_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout)
@@ -31,8 +33,10 @@ class SelfAttentionLayer(nn.Module):
         q = k = tgt if query_pos is None else tgt + query_pos
         return self.norm(tgt + self.dropout(self.self_attn(q, k, value=tgt, need_weights=False)[0]))
 
+# %% ../nbs/14_decoder.ipynb #4a99d9cd
 class CrossAttentionLayer(nn.Module):
-    "Post-norm masked cross-attention: q ← LN(q + MHA(q+p_q, mem+p_K, mem; mask)). `memory_mask` (B·h,Q,S) bool, True = blocked."
+    """Post-norm masked cross-attention: q ← LN(q + MHA(q+p_q, mem+p_K, mem; mask)). `memory_mask`
+    (B·h,Q,S) bool, True = blocked."""
     def __init__(self, d_model: int, nhead: int, dropout: float = 0.):
         super().__init__()
         self.multihead_attn = nn.MultiheadAttention(d_model, nhead, dropout=dropout)
@@ -45,17 +49,22 @@ class CrossAttentionLayer(nn.Module):
         out = self.multihead_attn(q, k, value=memory, attn_mask=memory_mask, need_weights=False)[0]
         return self.norm(tgt + self.dropout(out))
 
+# %% ../nbs/14_decoder.ipynb #e461f0f0
 class FFNLayer(nn.Module):
     "Post-norm FFN: q ← LN(q + W2 ReLU(W1 q))."
     def __init__(self, d_model: int, dim_feedforward: int = 2048, dropout: float = 0.):
         super().__init__()
-        self.linear1, self.linear2 = nn.Linear(d_model, dim_feedforward), nn.Linear(dim_feedforward, d_model)
+        self.linear1, self.linear2 = (
+            nn.Linear(d_model, dim_feedforward),
+            nn.Linear(dim_feedforward, d_model),
+        )
         self.norm, self.dropout = nn.LayerNorm(d_model), nn.Dropout(dropout)
         _xavier(self)
 
     def forward(self, tgt):
         return self.norm(tgt + self.dropout(self.linear2(self.dropout(F.relu(self.linear1(tgt))))))
 
+# %% ../nbs/14_decoder.ipynb #0fbc5cd1
 class MLP(nn.Module):
     "`num_layers` Linear layers with ReLU in between (keys `layers.{i}`)."
     def __init__(self, input_dim: int, hidden_dim: int, output_dim: int, num_layers: int):
@@ -77,14 +86,19 @@ def pca_first_mask(pca_mask: torch.Tensor,       # (B,Ht,Wt) bool PCA foreground
                   ) -> torch.Tensor:             # (B,Q,h,w) bool, True = blocked
     "Layer-1 attention mask from the PCA prior (see the text above for the two fidelities)."
     check_fidelity(fidelity)
-    if pca_mask.dim() != 3: raise ValueError(f"pca_mask must be (B,Ht,Wt), got shape {tuple(pca_mask.shape)}")
+    if pca_mask.dim() != 3:
+        raise ValueError(f"pca_mask must be (B,Ht,Wt), got shape {tuple(pca_mask.shape)}")
     B, Q, K1 = pred_logits_raw.shape
-    if pca_mask.shape[0] != B: raise ValueError(f"batch mismatch: pca_mask {pca_mask.shape[0]} vs logits {B}")
-    m = F.interpolate(pca_mask[:, None].float(), size=tuple(size), mode='bilinear', align_corners=False)
+    if pca_mask.shape[0] != B:
+        raise ValueError(f"batch mismatch: pca_mask {pca_mask.shape[0]} vs logits {B}")
+    m = F.interpolate(
+        pca_mask[:, None].float(), size=tuple(size), mode='bilinear', align_corners=False
+    )
     m = m.to(pred_logits_raw.device)
     if fidelity == 'official':
         if Q != 2: raise ValueError(f"the official PCA mask is defined for 2 queries, got {Q}")
-        m = (m - m.min()) / (m.max() - m.min())                    # NaN when the map is constant, as in the code
+        # NaN when the map is constant, as in the code
+        m = (m - m.min()) / (m.max() - m.min())
         labels = pred_logits_raw.argmax(-1)
         mm = torch.cat((m, 1 - m), 1) if int(labels[0, 0]) == 0 else torch.cat((1 - m, m), 1)
         return (mm.sigmoid() < 0.5).detach()
@@ -96,11 +110,19 @@ def pca_first_mask(pca_mask: torch.Tensor,       # (B,Ht,Wt) bool PCA foreground
         else: is_fg = s > 0
     return torch.where(is_fg[:, :, None, None], ~fg[:, None], fg[:, None])
 
-# %% ../nbs/14_decoder.ipynb #6080c3f5
+# %% ../nbs/14_decoder.ipynb #d1513ab6
 FIRST_LAYER_MASKS = ('standard', 'none')
 
+def _check_first_layer_mask(mode: str) -> str:
+    "`mode` if it is one of `FIRST_LAYER_MASKS`, else a ValueError that lists them."
+    if mode not in FIRST_LAYER_MASKS:
+        raise ValueError(f"first_layer_mask must be one of {FIRST_LAYER_MASKS}, got {mode!r}")
+    return mode
+
+# %% ../nbs/14_decoder.ipynb #ce9387e4
 class MaskedAttentionDecoder(nn.Module):
-    "Mask2Former masked-attention decoder with FOCUS's ground queries and box head, as in geshang777/FOCUS."
+    """Mask2Former masked-attention decoder with FOCUS's ground queries and box head, as in
+    geshang777/FOCUS."""
     def __init__(self,
                  hidden_dim: int = 256,        # query / memory width
                  num_queries: int = 2,         # ground queries (fg + bg)
@@ -114,9 +136,9 @@ class MaskedAttentionDecoder(nn.Module):
                  first_layer_mask: str = 'standard', # 'standard' | 'none' when no first_mask / pca_mask is given
                  dropout: float = 0.):         # official 0
         super().__init__()
-        if first_layer_mask not in FIRST_LAYER_MASKS:
-            raise ValueError(f"first_layer_mask must be one of {FIRST_LAYER_MASKS}, got {first_layer_mask!r}")
-        if hidden_dim % nheads: raise ValueError(f"hidden_dim={hidden_dim} is not divisible by nheads={nheads}")
+        _check_first_layer_mask(first_layer_mask)
+        if hidden_dim % nheads:
+            raise ValueError(f"hidden_dim={hidden_dim} is not divisible by nheads={nheads}")
         self.hidden_dim, self.num_queries, self.num_classes, self.num_heads = hidden_dim, num_queries, num_classes, nheads
         self.num_layers, self.num_feature_levels, self.mask_dim = dec_layers, num_feature_levels, mask_dim
         self.first_layer_mask, self.with_boxes = first_layer_mask, with_boxes
@@ -135,58 +157,98 @@ class MaskedAttentionDecoder(nn.Module):
         self.mask_embed = MLP(hidden_dim, hidden_dim, mask_dim, 3)
         if with_boxes: self.bbox_embed = MLP(hidden_dim, hidden_dim, 4, 3)
 
-    def forward_prediction_heads(self, output, mask_features, attn_size):
-        "Heads on queries (Q,B,C) → (prediction dict, next-layer mask (B,Q,h,w) bool, True = blocked)."
-        o = self.decoder_norm(output).transpose(0, 1)                        # (B,Q,C)
-        pred = {'pred_logits': self.class_embed(o),
-                'pred_masks': torch.einsum('bqc,bchw->bqhw', self.mask_embed(o), mask_features)}
-        if self.with_boxes: pred['pred_boxes'] = self.bbox_embed(o)
-        m = F.interpolate(pred['pred_masks'], size=tuple(attn_size), mode='bilinear', align_corners=False)
-        return pred, (m.sigmoid() < 0.5).detach(), o
+# %% ../nbs/14_decoder.ipynb #f5dbcf89
+@patch
+def forward_prediction_heads(self: MaskedAttentionDecoder, output, mask_features, attn_size):
+    """Heads on queries (Q,B,C) → (prediction dict, next-layer mask (B,Q,h,w) bool, True =
+    blocked)."""
+    o = self.decoder_norm(output).transpose(0, 1)                        # (B,Q,C)
+    pred = {'pred_logits': self.class_embed(o),
+            'pred_masks': torch.einsum('bqc,bchw->bqhw', self.mask_embed(o), mask_features)}
+    if self.with_boxes: pred['pred_boxes'] = self.bbox_embed(o)
+    m = F.interpolate(
+        pred['pred_masks'], size=tuple(attn_size), mode='bilinear', align_corners=False
+    )
+    return pred, (m.sigmoid() < 0.5).detach(), o
 
-    def forward(self, multi_scale_features: list, mask_features: torch.Tensor, first_mask: torch.Tensor | None = None,
-                pca_mask: torch.Tensor | None = None, fidelity: str = 'paper', first_layer_mask: str | None = None,
-                return_attn: bool = False) -> dict:
-        L, C, Hh = self.num_feature_levels, self.hidden_dim, self.num_heads
-        if len(multi_scale_features) != L:
-            raise ValueError(f"expected {L} feature levels, got {len(multi_scale_features)}")
-        if first_mask is not None and pca_mask is not None: raise ValueError("give first_mask or pca_mask, not both")
-        mode = self.first_layer_mask if first_layer_mask is None else first_layer_mask
-        if mode not in FIRST_LAYER_MASKS: raise ValueError(f"first_layer_mask must be one of {FIRST_LAYER_MASKS}, got {mode!r}")
-        if mask_features.shape[1] != self.mask_dim:
-            raise ValueError(f"mask_features has {mask_features.shape[1]} channels, expected mask_dim={self.mask_dim}")
-        B = mask_features.shape[0]
-        src, pos, sizes = [], [], []
-        for i, x in enumerate(multi_scale_features):
-            if x.shape[1] != C: raise ValueError(f"feature level {i} has {x.shape[1]} channels, expected hidden_dim={C}")
-            sizes.append(tuple(x.shape[-2:]))
-            pos.append(self.pe_layer(x).flatten(2).permute(2, 0, 1).to(x.dtype))             # (HW,B,C)
-            src.append((x.flatten(2) + self.level_embed.weight[i][None, :, None]).permute(2, 0, 1))
-        query_pos = self.query_embed.weight.unsqueeze(1).repeat(1, B, 1)                    # (Q,B,C)
-        output = self.query_feat.weight.unsqueeze(1).repeat(1, B, 1)
-        pred, attn, o = self.forward_prediction_heads(output, mask_features, sizes[0])
-        preds = [pred]
-        Q = self.num_queries
-        if first_mask is not None:
-            if first_mask.dim() != 4 or first_mask.shape[:2] != (B, Q):
-                raise ValueError(f"first_mask must be (B={B}, Q={Q}, h, w) bool, got {tuple(first_mask.shape)}")
-            fm = first_mask.bool()
-            if tuple(fm.shape[-2:]) != sizes[0]: fm = F.interpolate(fm.float(), size=sizes[0], mode='nearest') > 0.5
-            attn = fm.to(attn.device)
-        elif pca_mask is not None: attn = pca_first_mask(pca_mask, sizes[0], pred['pred_logits'], fidelity)
-        elif mode == 'none': attn = torch.zeros_like(attn)
-        used = []
-        for i in range(self.num_layers):
-            lvl = i % L
-            attn = attn.detach().clone()
-            attn[attn.flatten(2).all(-1)] = False                         # a fully blocked row attends everywhere
-            if return_attn: used.append(attn)
-            mem_mask = attn.flatten(2).repeat_interleave(Hh, dim=0)       # (B·heads, Q, HW), batch-major like MHA
-            output = self.transformer_cross_attention_layers[i](output, src[lvl], mem_mask, pos[lvl], query_pos)
-            output = self.transformer_self_attention_layers[i](output, query_pos)
-            output = self.transformer_ffn_layers[i](output)
-            pred, attn, o = self.forward_prediction_heads(output, mask_features, sizes[(i + 1) % L])
-            preds.append(pred)
-        out = dict(preds[-1], aux_outputs=preds[:-1], query_states=o)
-        if return_attn: out['attn_masks'] = used
-        return out
+# %% ../nbs/14_decoder.ipynb #27f6a2be
+@patch
+def _memory(self: MaskedAttentionDecoder, multi_scale_features: list):
+    "Per level: memory (HW,B,C), its position embedding (HW,B,C), and the map size (h, w)."
+    C = self.hidden_dim
+    src, pos, sizes = [], [], []
+    for i, x in enumerate(multi_scale_features):
+        if x.shape[1] != C:
+            raise ValueError(f"feature level {i} has {x.shape[1]} channels, expected "
+                             f"hidden_dim={C}")
+        sizes.append(tuple(x.shape[-2:]))
+        # (HW,B,C)
+        pos.append(self.pe_layer(x).flatten(2).permute(2, 0, 1).to(x.dtype))
+        src.append((x.flatten(2) + self.level_embed.weight[i][None, :, None]).permute(2, 0, 1))
+    return src, pos, sizes
+
+# %% ../nbs/14_decoder.ipynb #119260a9
+@patch
+def _first_attn_mask(self: MaskedAttentionDecoder, attn, pred, size, first_mask, pca_mask, fidelity,
+                     mode):
+    "The layer-1 mask (B,Q,h,w) bool; `attn` is the raw queries' own, `pred` their predictions."
+    B, Q = attn.shape[:2]
+    if first_mask is not None:
+        if first_mask.dim() != 4 or first_mask.shape[:2] != (B, Q):
+            raise ValueError(f"first_mask must be (B={B}, Q={Q}, h, w) bool, got "
+                             f"{tuple(first_mask.shape)}")
+        fm = first_mask.bool()
+        if tuple(fm.shape[-2:]) != size:
+            fm = F.interpolate(fm.float(), size=size, mode='nearest') > 0.5
+        return fm.to(attn.device)
+    if pca_mask is not None: return pca_first_mask(pca_mask, size, pred['pred_logits'], fidelity)
+    return torch.zeros_like(attn) if mode == 'none' else attn
+
+# %% ../nbs/14_decoder.ipynb #d136a6cf
+@patch
+def _layer(self: MaskedAttentionDecoder, i: int, output, memory, pos, attn, query_pos):
+    "Layer `i` on the queries `output` (Q,B,C): attends to `memory` only where `attn` is False."
+    # (B·heads, Q, HW), batch-major like MHA
+    mem_mask = attn.flatten(2).repeat_interleave(self.num_heads, dim=0)
+    output = self.transformer_cross_attention_layers[i](output, memory, mem_mask, pos, query_pos)
+    output = self.transformer_self_attention_layers[i](output, query_pos)
+    return self.transformer_ffn_layers[i](output)
+
+# %% ../nbs/14_decoder.ipynb #6b7071c8
+@patch
+def forward(self: MaskedAttentionDecoder, multi_scale_features: list, mask_features: torch.Tensor,
+            first_mask: torch.Tensor | None = None, pca_mask: torch.Tensor | None = None,
+            fidelity: str = 'paper', first_layer_mask: str | None = None,
+            return_attn: bool = False) -> dict:
+    "Decoder outputs (see above); `return_attn` adds the mask each layer used."
+    L = self.num_feature_levels
+    if len(multi_scale_features) != L:
+        raise ValueError(f"expected {L} feature levels, got {len(multi_scale_features)}")
+    if first_mask is not None and pca_mask is not None:
+        raise ValueError("give first_mask or pca_mask, not both")
+    mode = self.first_layer_mask if first_layer_mask is None else first_layer_mask
+    _check_first_layer_mask(mode)
+    if mask_features.shape[1] != self.mask_dim:
+        raise ValueError(f"mask_features has {mask_features.shape[1]} channels, expected "
+                         f"mask_dim={self.mask_dim}")
+    B = mask_features.shape[0]
+    src, pos, sizes = self._memory(multi_scale_features)
+    # (Q,B,C)
+    query_pos = self.query_embed.weight.unsqueeze(1).repeat(1, B, 1)
+    output = self.query_feat.weight.unsqueeze(1).repeat(1, B, 1)
+    pred, attn, o = self.forward_prediction_heads(output, mask_features, sizes[0])
+    preds = [pred]
+    attn = self._first_attn_mask(attn, pred, sizes[0], first_mask, pca_mask, fidelity, mode)
+    used = []
+    for i in range(self.num_layers):
+        lvl = i % L
+        attn = attn.detach().clone()
+        # a fully blocked row attends everywhere
+        attn[attn.flatten(2).all(-1)] = False
+        if return_attn: used.append(attn)
+        output = self._layer(i, output, src[lvl], pos[lvl], attn, query_pos)
+        pred, attn, o = self.forward_prediction_heads(output, mask_features, sizes[(i + 1) % L])
+        preds.append(pred)
+    out = dict(preds[-1], aux_outputs=preds[:-1], query_states=o)
+    if return_attn: out['attn_masks'] = used
+    return out

@@ -8,80 +8,134 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ms_deform_attn', 'level_start_index', 'pixel_centres', 'MSDeformAttn']
 
-# %% ../nbs/11_deform_attn.ipynb #63da3666
-def _shape_list(spatial_shapes) -> list[tuple[int, int]]:
-    "Spatial shapes as a list of `(H, W)` ints, from a `(L, 2)` tensor or a sequence of pairs."
-    if isinstance(spatial_shapes, torch.Tensor):
-        if spatial_shapes.device.type == 'meta':
-            raise ValueError("spatial_shapes is on the meta device; keep it on the CPU (it holds the level sizes)")
-        spatial_shapes = spatial_shapes.tolist()
-    out = [(int(h), int(w)) for h, w in spatial_shapes]
-    if not out or any(h <= 0 or w <= 0 for h, w in out): raise ValueError(f"bad spatial shapes {out}")
-    return out
+# %% ../nbs/11_deform_attn.ipynb #e2421f17
+def _sample_per_level(levels: list[torch.Tensor],  # L maps (N*M, D, H_l, W_l)
+                      loc: torch.Tensor,  # (N*M, L, Lq, P, 2) in [0,1] as (x, y)
+                     ) -> torch.Tensor:  # (N*M, L, D, Lq, P)
+    "Bilinear reads of every level at `loc`, one `grid_sample` per level (zero outside the map)."
+    return torch.stack([F.grid_sample(v, 2 * loc[:, l] - 1, mode='bilinear', padding_mode='zeros',
+                                      align_corners=False) for l, v in enumerate(levels)], 1)
 
-def ms_deform_attn(value: torch.Tensor,  # (N, sum H_l*W_l, heads, d) projected values, levels concatenated
+# %% ../nbs/11_deform_attn.ipynb #18b023aa
+def _sample_canvas(levels: list[torch.Tensor],  # L maps (N*M, D, H_l, W_l)
+                   shapes: list[tuple[int, int]],  # (H_l, W_l) per level
+                   loc: torch.Tensor,  # (N*M, L, Lq, P, 2) in [0,1] as (x, y)
+                  ) -> torch.Tensor:  # (N*M, L, D, Lq, P)
+    "The same reads as `_sample_per_level`, in one `grid_sample` over a zero canvas."
+    NM, L, Lq, P, _ = loc.shape
+    D = levels[0].shape[1]
+    Hm, Wm = max(h for h, _ in shapes), max(w for _, w in shapes)
+    canvas = torch.stack(
+        [F.pad(v, (0, Wm - w, 0, Hm - h)) for v, (h, w) in zip(levels, shapes)], 1
+    )
+    scale = loc.new_tensor([[w / Wm, h / Hm] for h, w in shapes])  # (L, 2) as (x, y)
+    grid = (2 * loc * scale[None, :, None, None, :] - 1).reshape(NM * L, Lq, P, 2)
+    samples = F.grid_sample(canvas.reshape(NM * L, D, Hm, Wm), grid, mode='bilinear',
+                            padding_mode='zeros', align_corners=False)  # (N*M*L, D, Lq, P)
+    return samples.view(NM, L, D, Lq, P)
+
+# %% ../nbs/11_deform_attn.ipynb #10e13afd
+# (N, sum H_l*W_l, heads, d) projected values, levels concatenated
+def ms_deform_attn(value: torch.Tensor,
                    spatial_shapes,  # (L, 2) long tensor or list of (H_l, W_l)
                    sampling_locations: torch.Tensor,  # (N, Lq, heads, L, P, 2) in [0,1], as (x, y)
                    attention_weights: torch.Tensor,  # (N, Lq, heads, L, P)
-                   vectorised: bool = True,  # one `grid_sample` over a zero canvas instead of one per level
+                   # one `grid_sample` over a zero canvas instead of one per level
+                   vectorised: bool = True,
                   ) -> torch.Tensor:  # (N, Lq, heads*d)
-    "Bilinear multi-scale deformable sampling + weighted sum (zero outside; pixel centres at `(i+0.5)/size`)."
+    """Bilinear multi-scale deformable sampling + weighted sum (zero outside; pixel centres at
+    `(i+0.5)/size`)."""
     shapes = _shape_list(spatial_shapes)
+    _check_msda_inputs(value, shapes, sampling_locations, attention_weights)
     N, S, M, D = value.shape
-    if sampling_locations.dim() != 6 or sampling_locations.shape[-1] != 2:
-        raise ValueError(f"sampling_locations must be (N, Lq, heads, levels, points, 2), got {tuple(sampling_locations.shape)}")
-    _, Lq, M2, L, P, _ = sampling_locations.shape
-    if M2 != M or sampling_locations.shape[0] != N:
-        raise ValueError(f"sampling_locations {tuple(sampling_locations.shape)} do not match value {tuple(value.shape)}")
-    if len(shapes) != L: raise ValueError(f"{len(shapes)} spatial shapes but sampling locations have {L} levels")
-    if sum(h * w for h, w in shapes) != S:
-        raise ValueError(f"value has {S} tokens but the spatial shapes {shapes} hold {sum(h * w for h, w in shapes)}")
-    if tuple(attention_weights.shape) != (N, Lq, M, L, P):
-        raise ValueError(f"attention_weights must be {(N, Lq, M, L, P)}, got {tuple(attention_weights.shape)}")
-    # mixed precision (e.g. half values, float32 locations): compute in the wider type, like autocast's 'promote'
-    dt = torch.promote_types(torch.promote_types(value.dtype, sampling_locations.dtype), attention_weights.dtype)
-    value, sampling_locations, attention_weights = value.to(dt), sampling_locations.to(dt), attention_weights.to(dt)
-    levels = value.permute(0, 2, 3, 1).reshape(N * M, D, S).split([h * w for h, w in shapes], dim=-1)
+    _, Lq, _, L, P, _ = sampling_locations.shape
+    # mixed precision (e.g. half values, float32 locations): compute in the wider type,
+    # like autocast's 'promote'
+    dt = torch.promote_types(
+        torch.promote_types(value.dtype, sampling_locations.dtype), attention_weights.dtype
+    )
+    value, sampling_locations, attention_weights = (
+        value.to(dt),
+        sampling_locations.to(dt),
+        attention_weights.to(dt),
+    )
+    levels = (
+        value.permute(0, 2, 3, 1).reshape(N * M, D, S).split([h * w for h, w in shapes], dim=-1)
+    )
     levels = [v.reshape(N * M, D, h, w) for v, (h, w) in zip(levels, shapes)]
     # (N, Lq, M, L, P, 2) -> (N*M, L, Lq, P, 2)
     loc = sampling_locations.permute(0, 2, 3, 1, 4, 5).reshape(N * M, L, Lq, P, 2)
     if vectorised and L > 1:
-        Hm, Wm = max(h for h, _ in shapes), max(w for _, w in shapes)
-        canvas = torch.stack([F.pad(v, (0, Wm - w, 0, Hm - h)) for v, (h, w) in zip(levels, shapes)], 1)
-        scale = loc.new_tensor([[w / Wm, h / Hm] for h, w in shapes])  # (L, 2) as (x, y)
-        grid = (2 * loc * scale[None, :, None, None, :] - 1).reshape(N * M * L, Lq, P, 2)
-        samples = F.grid_sample(canvas.reshape(N * M * L, D, Hm, Wm), grid, mode='bilinear',
-                                padding_mode='zeros', align_corners=False)  # (N*M*L, D, Lq, P)
-        samples = samples.view(N * M, L, D, Lq, P)
+        samples = _sample_canvas(levels, shapes, loc)
     else:
-        samples = torch.stack([F.grid_sample(v, 2 * loc[:, l] - 1, mode='bilinear', padding_mode='zeros',
-                                             align_corners=False) for l, v in enumerate(levels)], 1)
+        samples = _sample_per_level(levels, loc)
     w = attention_weights.permute(0, 2, 3, 1, 4).reshape(N * M, L, 1, Lq, P)
     out = (samples * w).sum((1, 4))  # (N*M, D, Lq)
     return out.view(N, M * D, Lq).transpose(1, 2).contiguous()
 
+# %% ../nbs/11_deform_attn.ipynb #963249be
+def _shape_list(spatial_shapes) -> list[tuple[int, int]]:
+    "Spatial shapes as a list of `(H, W)` ints, from a `(L, 2)` tensor or a sequence of pairs."
+    if isinstance(spatial_shapes, torch.Tensor):
+        if spatial_shapes.device.type == 'meta':
+            raise ValueError("spatial_shapes is on the meta device; keep it on the CPU (it holds "
+                             "the level sizes)")
+        spatial_shapes = spatial_shapes.tolist()
+    out = [(int(h), int(w)) for h, w in spatial_shapes]
+    if not out or any(h <= 0 or w <= 0 for h, w in out): raise ValueError(f"bad spatial shapes "
+                                                                          f"{out}")
+    return out
+
+# %% ../nbs/11_deform_attn.ipynb #f60e40b9
+def _check_msda_inputs(value: torch.Tensor, shapes: list[tuple[int, int]],
+                       sampling_locations: torch.Tensor, attention_weights: torch.Tensor):
+    "A `ValueError` unless the shapes of `ms_deform_attn`'s inputs fit together."
+    N, S, M, _ = value.shape
+    if sampling_locations.dim() != 6 or sampling_locations.shape[-1] != 2:
+        raise ValueError(f"sampling_locations must be (N, Lq, heads, levels, points, 2), got "
+                         f"{tuple(sampling_locations.shape)}")
+    _, Lq, M2, L, P, _ = sampling_locations.shape
+    if M2 != M or sampling_locations.shape[0] != N:
+        raise ValueError(f"sampling_locations {tuple(sampling_locations.shape)} do not match value "
+                         f"{tuple(value.shape)}")
+    if len(shapes) != L: raise ValueError(f"{len(shapes)} spatial shapes but sampling locations "
+                                          f"have {L} levels")
+    if sum(h * w for h, w in shapes) != S:
+        raise ValueError(f"value has {S} tokens but the spatial shapes {shapes} hold "
+                         f"{sum(h * w for h, w in shapes)}")
+    if tuple(attention_weights.shape) != (N, Lq, M, L, P):
+        raise ValueError(f"attention_weights must be {(N, Lq, M, L, P)}, got "
+                         f"{tuple(attention_weights.shape)}")
+
 # %% ../nbs/11_deform_attn.ipynb #51514848
 def level_start_index(spatial_shapes) -> torch.Tensor:
-    "Where each level starts on the flattened token axis, `(L,)` long: `[0, H0·W0, H0·W0 + H1·W1, …]` (shapes' device)."
+    """Where each level starts on the flattened token axis, `(L,)` long: `[0, H0·W0, H0·W0 + H1·W1,
+    …]` (shapes' device)."""
     hw = torch.as_tensor(spatial_shapes, dtype=torch.long).prod(-1)
     return torch.cat((hw.new_zeros(1), hw.cumsum(0)[:-1]))
 
 def pixel_centres(spatial_shapes, device=None, dtype=torch.float32) -> torch.Tensor:
-    "Pixel centres of every `(H, W)` level in [0,1] as (x, y), row-major, levels concatenated: `(sum H*W, 2)`."
+    """Pixel centres of every `(H, W)` level in [0,1] as (x, y), row-major, levels concatenated:
+    `(sum H*W, 2)`."""
     pts = []
     for h, w in [(int(h), int(w)) for h, w in spatial_shapes]:
-        y, x = torch.meshgrid((torch.arange(h, device=device, dtype=dtype) + 0.5) / h,
-                              (torch.arange(w, device=device, dtype=dtype) + 0.5) / w, indexing='ij')
+        y, x = torch.meshgrid(
+            (torch.arange(h, device=device, dtype=dtype) + 0.5) / h,
+            (torch.arange(w, device=device, dtype=dtype) + 0.5) / w,
+            indexing='ij',
+        )
         pts.append(torch.stack([x.reshape(-1), y.reshape(-1)], -1))
     return torch.cat(pts)
 
-# %% ../nbs/11_deform_attn.ipynb #de2b0e14
+# %% ../nbs/11_deform_attn.ipynb #4d625d71
 class MSDeformAttn(nn.Module):
-    "Multi-scale deformable attention (Deformable DETR), optional value-dimension `ratio` (ViT-Adapter)."
+    """Multi-scale deformable attention (Deformable DETR), optional value-dimension `ratio`
+    (ViT-Adapter)."""
     def __init__(self, d_model: int = 256,  # query / input feature dimension
                  n_levels: int = 4,  # number of feature levels
                  n_heads: int = 8,  # attention heads
@@ -91,8 +145,10 @@ class MSDeformAttn(nn.Module):
         super().__init__()
         self.d_value = int(ratio * d_model)
         if d_model % n_heads or self.d_value % n_heads:
-            raise ValueError(f"d_model ({d_model}) and value dim ({self.d_value}) must be divisible by n_heads ({n_heads})")
-        self.d_model, self.n_levels, self.n_heads, self.n_points, self.ratio = d_model, n_levels, n_heads, n_points, ratio
+            raise ValueError(f"d_model ({d_model}) and value dim ({self.d_value}) must be "
+                             f"divisible by n_heads ({n_heads})")
+        self.d_model, self.n_levels, self.n_heads = d_model, n_levels, n_heads
+        self.n_points, self.ratio = n_points, ratio
         self.vectorised = True  # plain switch (not state): `ms_deform_attn`'s code path
         self.sampling_offsets = nn.Linear(d_model, n_heads * n_levels * n_points * 2)
         self.attention_weights = nn.Linear(d_model, n_heads * n_levels * n_points)
@@ -100,54 +156,74 @@ class MSDeformAttn(nn.Module):
         self.output_proj = nn.Linear(self.d_value, d_model)
         self._reset_parameters()
 
-    def _reset_parameters(self):
-        M, L, P = self.n_heads, self.n_levels, self.n_points
-        nn.init.zeros_(self.sampling_offsets.weight)
-        dev = self.sampling_offsets.bias.device
-        theta = torch.arange(M, dtype=torch.float32, device=dev) * (2.0 * math.pi / M)
-        star = torch.stack([theta.cos(), theta.sin()], -1)
-        star = star / star.abs().max(-1, keepdim=True)[0]
-        star = star.view(M, 1, 1, 2) * torch.arange(1, P + 1, dtype=torch.float32, device=dev).view(1, 1, P, 1)
-        with torch.no_grad(): self.sampling_offsets.bias.copy_(star.expand(M, L, P, 2).reshape(-1))
-        nn.init.zeros_(self.attention_weights.weight); nn.init.zeros_(self.attention_weights.bias)
-        nn.init.xavier_uniform_(self.value_proj.weight); nn.init.zeros_(self.value_proj.bias)
-        nn.init.xavier_uniform_(self.output_proj.weight); nn.init.zeros_(self.output_proj.bias)
+# %% ../nbs/11_deform_attn.ipynb #2f5358bc
+@patch
+def _reset_parameters(self: MSDeformAttn):
+    M, L, P = self.n_heads, self.n_levels, self.n_points
+    nn.init.zeros_(self.sampling_offsets.weight)
+    dev = self.sampling_offsets.bias.device
+    theta = torch.arange(M, dtype=torch.float32, device=dev) * (2.0 * math.pi / M)
+    star = torch.stack([theta.cos(), theta.sin()], -1)
+    star = star / star.abs().max(-1, keepdim=True)[0]
+    k = torch.arange(1, P + 1, dtype=torch.float32, device=dev)
+    star = star.view(M, 1, 1, 2) * k.view(1, 1, P, 1)
+    with torch.no_grad():
+        self.sampling_offsets.bias.copy_(star.expand(M, L, P, 2).reshape(-1))
+    nn.init.zeros_(self.attention_weights.weight)
+    nn.init.zeros_(self.attention_weights.bias)
+    nn.init.xavier_uniform_(self.value_proj.weight)
+    nn.init.zeros_(self.value_proj.bias)
+    nn.init.xavier_uniform_(self.output_proj.weight)
+    nn.init.zeros_(self.output_proj.bias)
 
-    def sampling(self, query, reference_points, input_spatial_shapes):
-        "Sampling locations `(N, Lq, M, L, P, 2)` in [0,1] and softmaxed weights `(N, Lq, M, L, P)` for `query`."
-        N, Lq, _ = query.shape
-        M, L, P = self.n_heads, self.n_levels, self.n_points
-        shapes = _shape_list(input_spatial_shapes)
-        if len(shapes) != L: raise ValueError(f"module has {L} levels but {len(shapes)} spatial shapes were given")
-        if reference_points.dim() != 4 or reference_points.shape[2] not in (1, L) or reference_points.shape[-1] not in (2, 4):
-            raise ValueError(f"reference_points must be (N, Lq, {L} or 1, 2 or 4), got {tuple(reference_points.shape)}")
-        off = self.sampling_offsets(query).view(N, Lq, M, L, P, 2)
-        aw = F.softmax(self.attention_weights(query).view(N, Lq, M, L * P), -1).view(N, Lq, M, L, P)
-        ref = reference_points[:, :, None, :, None, :]
-        if reference_points.shape[-1] == 2:
-            norm = off.new_tensor([[w, h] for h, w in shapes])  # (L, 2) as (x, y)
-            loc = ref + off / norm[None, None, None, :, None, :]
-        else:
-            loc = ref[..., :2] + off / P * ref[..., 2:] * 0.5
-        return loc, aw
+# %% ../nbs/11_deform_attn.ipynb #edd282b9
+@patch
+def sampling(self: MSDeformAttn, query, reference_points, input_spatial_shapes):
+    """Sampling locations `(N, Lq, M, L, P, 2)` in [0,1] and softmaxed weights `(N, Lq, M, L,
+    P)` for `query`."""
+    N, Lq, _ = query.shape
+    M, L, P = self.n_heads, self.n_levels, self.n_points
+    shapes = _shape_list(input_spatial_shapes)
+    if len(shapes) != L: raise ValueError(f"module has {L} levels but {len(shapes)} spatial "
+                                          f"shapes were given")
+    if (reference_points.dim() != 4 or reference_points.shape[2] not in (1, L)
+            or reference_points.shape[-1] not in (2, 4)):
+        raise ValueError(f"reference_points must be (N, Lq, {L} or 1, 2 or 4), got "
+                         f"{tuple(reference_points.shape)}")
+    off = self.sampling_offsets(query).view(N, Lq, M, L, P, 2)
+    aw = F.softmax(self.attention_weights(query).view(N, Lq, M, L * P), -1).view(N, Lq, M, L, P)
+    ref = reference_points[:, :, None, :, None, :]
+    if reference_points.shape[-1] == 2:
+        norm = off.new_tensor([[w, h] for h, w in shapes])  # (L, 2) as (x, y)
+        loc = ref + off / norm[None, None, None, :, None, :]
+    else:
+        loc = ref[..., :2] + off / P * ref[..., 2:] * 0.5
+    return loc, aw
 
-    def forward(self, query: torch.Tensor,  # (N, Lq, d_model)
-                reference_points: torch.Tensor,  # (N, Lq, L or 1, 2) in [0,1] as (x, y); or (..., 4) boxes
-                input_flatten: torch.Tensor,  # (N, sum H_l*W_l, d_model), levels concatenated
-                input_spatial_shapes,  # (L, 2) long (H_l, W_l), on the CPU, or a list of pairs
-                input_level_start_index=None,  # (L,) long; optional, checked when given
-                input_padding_mask=None,  # (N, sum H_l*W_l) bool, True = padding (value zeroed)
-               ) -> torch.Tensor:  # (N, Lq, d_model)
-        N, S, _ = input_flatten.shape
-        shapes = _shape_list(input_spatial_shapes)
-        if sum(h * w for h, w in shapes) != S:
-            raise ValueError(f"input_flatten has {S} tokens but the spatial shapes {shapes} hold {sum(h * w for h, w in shapes)}")
-        if input_level_start_index is not None and input_level_start_index.device.type != 'meta':
-            starts = level_start_index(shapes).tolist()
-            if [int(s) for s in input_level_start_index.tolist()] != starts:
-                raise ValueError(f"input_level_start_index {input_level_start_index.tolist()} does not match the shapes (expected {starts})")
-        value = self.value_proj(input_flatten)
-        if input_padding_mask is not None: value = value.masked_fill(input_padding_mask[..., None], 0.0)
-        value = value.view(N, S, self.n_heads, self.d_value // self.n_heads)
-        loc, aw = self.sampling(query, reference_points, shapes)
-        return self.output_proj(ms_deform_attn(value, shapes, loc, aw, vectorised=self.vectorised))
+# %% ../nbs/11_deform_attn.ipynb #9d9150dd
+@patch
+def forward(self: MSDeformAttn,
+            query: torch.Tensor,  # (N, Lq, d_model)
+            # (N, Lq, L or 1, 2) in [0,1] as (x, y); or (..., 4) boxes
+            reference_points: torch.Tensor,
+            input_flatten: torch.Tensor,  # (N, sum H_l*W_l, d_model), levels concatenated
+            input_spatial_shapes,  # (L, 2) long (H_l, W_l), on the CPU, or a list of pairs
+            input_level_start_index=None,  # (L,) long; optional, checked when given
+            input_padding_mask=None,  # (N, sum H_l*W_l) bool, True = padding (value zeroed)
+           ) -> torch.Tensor:  # (N, Lq, d_model)
+    N, S, _ = input_flatten.shape
+    shapes = _shape_list(input_spatial_shapes)
+    if sum(h * w for h, w in shapes) != S:
+        raise ValueError(f"input_flatten has {S} tokens but the spatial shapes {shapes} hold "
+                         f"{sum(h * w for h, w in shapes)}")
+    if input_level_start_index is not None and input_level_start_index.device.type != 'meta':
+        starts = level_start_index(shapes).tolist()
+        if [int(s) for s in input_level_start_index.tolist()] != starts:
+            raise ValueError(f"input_level_start_index {input_level_start_index.tolist()} does "
+                             f"not match the shapes (expected {starts})")
+    value = self.value_proj(input_flatten)
+    if input_padding_mask is not None:
+        value = value.masked_fill(input_padding_mask[..., None], 0.0)
+    value = value.view(N, S, self.n_heads, self.d_value // self.n_heads)
+    loc, aw = self.sampling(query, reference_points, shapes)
+    return self.output_proj(ms_deform_attn(value, shapes, loc, aw, vectorised=self.vectorised))

@@ -7,65 +7,84 @@ from __future__ import annotations
 import numpy as np
 import cv2
 import torch
-from .core import FIDELITIES, check_fidelity
-from .data import PIXEL_MEAN, PIXEL_STD, normalize, denormalize
+from .core import check_fidelity
+from .data import normalize, denormalize
 
 # %% auto #0
-__all__ = ['BLUR_KSIZE', 'BLUR_SIGMA', 'CANNY_LOW', 'CANNY_HIGH', 'IMAGE_WEIGHT', 'EDGE_WEIGHT', 'official_u8', 'edge_map',
+__all__ = ['BLUR_KSIZE', 'BLUR_SIGMA', 'CANNY_LOW', 'CANNY_HIGH', 'IMAGE_WEIGHT', 'EDGE_WEIGHT', 'edge_map', 'official_u8',
            'edge_input', 'edge_input_rgb']
 
-# %% ../nbs/03_edges.ipynb #54a117e2
-BLUR_KSIZE, BLUR_SIGMA = (5, 5), 1.4     # Gaussian smoothing before Canny
-CANNY_LOW, CANNY_HIGH = 100, 200         # hysteresis thresholds (Sobel 3x3, L1 gradient: OpenCV defaults)
-IMAGE_WEIGHT, EDGE_WEIGHT = 0.7, 0.3     # overlay: 0.7 * image + 0.3 * edges
+# %% ../nbs/03_edges.ipynb #ff59c392
+BLUR_KSIZE, BLUR_SIGMA = (5, 5), 1.4       # Gaussian smoothing before Canny
+CANNY_LOW, CANNY_HIGH = 100, 200           # hysteresis thresholds (Sobel 3x3, L1 gradient)
+IMAGE_WEIGHT, EDGE_WEIGHT = 0.7, 0.3       # overlay: 0.7 * image + 0.3 * edges
 
-def official_u8(x_norm: torch.Tensor) -> np.ndarray:
-    "The official code's (saturating) tensor → image cast: `uint8(clip(255*x + 0.5, 0, 255))`, `(..., H, W, 3)` NumPy."
-    return x_norm.detach().mul(255).add_(0.5).clamp_(0, 255).movedim(-3, -1).to('cpu', torch.uint8).numpy()
+def _canny_rgb(img: np.ndarray, fidelity: str) -> tuple:
+    "`(base, edges)`: the image the edges are overlaid on, and the 3-channel edges."
+    if fidelity == 'paper':
+        grey = cv2.GaussianBlur(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), BLUR_KSIZE, BLUR_SIGMA)
+        edges = np.repeat(cv2.Canny(grey, CANNY_LOW, CANNY_HIGH)[..., None], 3, axis=2)
+        return img, edges                                 # overlay on the original image
+    base = cv2.GaussianBlur(cv2.cvtColor(img, cv2.COLOR_RGB2BGR), BLUR_KSIZE, BLUR_SIGMA)
+    edges = np.zeros_like(base)
+    for c in range(3):                                    # per channel, as the official code
+        edges[..., c] = cv2.Canny(np.ascontiguousarray(base[..., c]), CANNY_LOW, CANNY_HIGH)
+    return base, edges
 
 def edge_map(img_u8: np.ndarray, fidelity: str = 'paper', overlay: bool = True) -> np.ndarray:
-    """One image's Canny edges (`overlay=False`, 0/255) or the 0.7/0.3 overlay (`overlay=True`), `uint8 (H, W, 3)`.
-    'paper': `img_u8` is the real RGB image; the grey-level edges are replicated to 3 channels, output in RGB order.
-    'official': steps 2-5 of the official `EdgeEnhancer._inject_edges` (BGR swap, blur, per-channel Canny, blend)
-    on `img_u8` (in the model, the saturated `official_u8(x)`); output in BGR order."""
+    """One image's Canny edges (`overlay=False`, 0/255) or the 0.7/0.3 overlay (`overlay=True`),
+    `uint8 (H, W, 3)`.
+    'paper': `img_u8` is the real RGB image; the grey-level edges are replicated to 3 channels,
+    output in RGB order. 'official': steps 2-5 of the official `EdgeEnhancer._inject_edges` (BGR
+    swap, blur, per-channel Canny, blend) on `img_u8` (in the model, the saturated
+    `official_u8(x)`); output in BGR order."""
     f = check_fidelity(fidelity)
     img = np.ascontiguousarray(img_u8)
     if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-        raise ValueError(f"edge_map expects an RGB uint8 image (H, W, 3); got {img.dtype} of shape {img.shape}")
-    if f == 'paper':
-        grey = cv2.GaussianBlur(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), BLUR_KSIZE, BLUR_SIGMA)
-        edges = np.repeat(cv2.Canny(grey, CANNY_LOW, CANNY_HIGH)[..., None], 3, axis=2)
-        base = img                                   # overlay on the original image
-    else:
-        base = cv2.GaussianBlur(cv2.cvtColor(img, cv2.COLOR_RGB2BGR), BLUR_KSIZE, BLUR_SIGMA)
-        edges = np.zeros_like(base)
-        for c in range(3): edges[..., c] = cv2.Canny(np.ascontiguousarray(base[..., c]), CANNY_LOW, CANNY_HIGH)
+        raise ValueError(f"edge_map expects an RGB uint8 image (H, W, 3); got {img.dtype} of shape "
+                         f"{img.shape}")
+    base, edges = _canny_rgb(img, f)
     if not overlay: return edges
     return cv2.addWeighted(base, IMAGE_WEIGHT, edges, EDGE_WEIGHT, 0)
 
+# %% ../nbs/03_edges.ipynb #ff9b92b0
+def official_u8(x_norm: torch.Tensor) -> np.ndarray:
+    """The official code's (saturating) tensor → image cast: `uint8(clip(255*x + 0.5, 0, 255))`,
+    `(..., H, W, 3)` NumPy."""
+    u = x_norm.detach().mul(255).add_(0.5).clamp_(0, 255)
+    return u.movedim(-3, -1).to('cpu', torch.uint8).numpy()
+
+def _check_batch(x_norm):
+    ok = (torch.is_tensor(x_norm) and x_norm.ndim in (3, 4) and x_norm.shape[-3] == 3
+          and x_norm.is_floating_point())
+    if not ok:
+        raise ValueError(f"edge_input expects a float tensor (B, 3, H, W) or (3, H, W); got "
+                         f"{getattr(x_norm, 'dtype', type(x_norm))} of shape "
+                         f"{tuple(getattr(x_norm, 'shape', ()))}")
+
 def edge_input(x_norm: torch.Tensor, fidelity: str = 'paper') -> torch.Tensor:
-    """The image the ResNet branch of the edge enhancer receives, `(B, 3, H, W)` (or `(3, H, W)`) from the normalised,
-    padded input `x_norm`. 'paper': grey Canny overlaid on the RGB image, ImageNet-normalised RGB.
-    'official': geshang777/FOCUS's `EdgeEnhancer._inject_edges` bit-exact, BGR in [0, 1], not normalised.
-    Same dtype and device as `x_norm`; no gradient."""
+    """The image the ResNet branch of the edge enhancer receives, `(B, 3, H, W)` (or `(3, H, W)`)
+    from the normalised, padded input `x_norm`. 'paper': grey Canny overlaid on the RGB image,
+    ImageNet-normalised RGB. 'official': geshang777/FOCUS's `EdgeEnhancer._inject_edges`
+    bit-exact, BGR in [0, 1], not normalised. Same dtype and device as `x_norm`; no gradient."""
     f = check_fidelity(fidelity)
-    if not torch.is_tensor(x_norm) or x_norm.ndim not in (3, 4) or x_norm.shape[-3] != 3 or not x_norm.is_floating_point():
-        raise ValueError(f"edge_input expects a float tensor (B, 3, H, W) or (3, H, W); "
-                         f"got {getattr(x_norm, 'dtype', type(x_norm))} of shape {tuple(getattr(x_norm, 'shape', ()))}")
+    _check_batch(x_norm)
     single = x_norm.ndim == 3
     x = x_norm[None] if single else x_norm
     with torch.no_grad():
         if f == 'official':
-            # combined / 255.0 in float64 (as the official `TF.to_tensor(combined / 255.0)`), then cast to x.dtype
-            out = np.stack([edge_map(u, 'official').transpose(2, 0, 1) / 255.0 for u in official_u8(x)])
-            out = torch.from_numpy(out).to(device=x.device, dtype=x.dtype)
+            # combined / 255.0 in float64 (the official `TF.to_tensor(combined / 255.0)`), then cast
+            e = [edge_map(u, 'official').transpose(2, 0, 1) / 255.0 for u in official_u8(x)]
+            out = torch.from_numpy(np.stack(e))
         else:
-            rgb = denormalize(x).cpu().numpy()
-            out = normalize(np.stack([edge_map(u, 'paper') for u in rgb])).to(device=x.device, dtype=x.dtype)
+            out = normalize(np.stack([edge_map(u, 'paper') for u in denormalize(x).cpu().numpy()]))
+        out = out.to(device=x.device, dtype=x.dtype)
     return out[0] if single else out
 
+# %% ../nbs/03_edges.ipynb #f62753b3
 def edge_input_rgb(e: torch.Tensor, fidelity: str = 'paper') -> np.ndarray:
-    "An `edge_input` output as RGB `uint8` `(..., H, W, 3)` for display (de-normalised, or BGR → RGB)."
+    """An `edge_input` output as RGB `uint8` `(..., H, W, 3)` for display (de-normalised, or BGR →
+    RGB)."""
     if check_fidelity(fidelity) == 'paper': return denormalize(e).cpu().numpy()
-    u = (e.detach().float() * 255).round_().clamp_(0, 255).to(torch.uint8).movedim(-3, -1).cpu().numpy()
-    return np.ascontiguousarray(u[..., ::-1])
+    u = (e.detach().float() * 255).round_().clamp_(0, 255).to(torch.uint8)
+    return np.ascontiguousarray(u.movedim(-3, -1).cpu().numpy()[..., ::-1])

@@ -12,16 +12,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 from timm.layers import DropPath
-from .core import check_fidelity, read_checkpoint
+from fastcore.basics import patch
+from .core import few, read_checkpoint
 from .deform_attn import MSDeformAttn, level_start_index, pixel_centres
 
 # %% auto #0
-__all__ = ['resnet_state_dict', 'EdgePriorModule', 'deform_inputs', 'DWConv', 'ConvFFN', 'Injector', 'Extractor',
+__all__ = ['EdgePriorModule', 'resnet_state_dict', 'deform_inputs', 'DWConv', 'ConvFFN', 'Injector', 'Extractor',
            'InteractionBlock', 'EdgeEnhancer']
 
-# %% ../nbs/12_enhancer.ipynb #c4481177
+# %% ../nbs/12_enhancer.ipynb #e7f059ff
 def _resnet10(weights=None):
-    "ResNet-10: one BasicBlock per stage (ResNet-18's layout halved), for the CPU smoke presets; no pretrained weights."
+    """ResNet-10: one BasicBlock per stage (ResNet-18's layout halved), for the CPU smoke presets;
+    no pretrained weights."""
     if weights is not None: raise ValueError("ResNet-10 has no pretrained weights")
     return torchvision.models.resnet.ResNet(torchvision.models.resnet.BasicBlock, [1, 1, 1, 1])
 
@@ -29,84 +31,29 @@ _RESNETS = {10: (_resnet10, (64, 128, 256, 512)),
             18: (torchvision.models.resnet18, (64, 128, 256, 512)),
             34: (torchvision.models.resnet34, (64, 128, 256, 512)),
             50: (torchvision.models.resnet50, (256, 512, 1024, 2048))}
-_IMAGENET_WEIGHTS = {18: 'ResNet18_Weights', 34: 'ResNet34_Weights', 50: 'ResNet50_Weights'}
 
-def _imagenet_resnet(depth: int) -> dict:
-    "torchvision's IMAGENET1K_V1 state dict of ResNet-`depth` (hub cache, else download); offline: RuntimeError."
-    if depth not in _IMAGENET_WEIGHTS:
-        raise ValueError(f"there are no pretrained ImageNet weights for ResNet-{depth} (torchvision has 18, 34, 50); "
-                         f"pass resnet_pretrained=False for random initialisation")
-    w = getattr(torchvision.models, _IMAGENET_WEIGHTS[depth]).IMAGENET1K_V1
-    try: return w.get_state_dict(progress=False)
-    except Exception as e:   # URLError / socket errors offline, HTTPError, a corrupt cached file, ...
-        cached = Path(torch.hub.get_dir()) / 'checkpoints' / Path(w.url).name
-        raise RuntimeError(
-            f"the ImageNet ResNet-{depth} weights (torchvision IMAGENET1K_V1, {w.url}) are unreachable offline and not "
-            f"in torch's cache {cached} ({type(e).__name__}: {str(e)[:200]}). Pass "
-            f"resnet_pretrained=<local .pth of torchvision/timm resnet{depth}> (e.g. {Path(w.url).name}), or "
-            f"resnet_pretrained=False explicitly for random initialisation.") from e
-
-def _strip_resnet_keys(sd: dict) -> dict:
-    "Unwrap `{'state_dict'|'model': …}`, strip `module.` and the FOCUS prefixes `backbone.edge.` / `edge.`, drop the heads."
-    for k in ('state_dict', 'model'):
-        if isinstance(sd.get(k), dict): sd = sd[k]
-    sd = {(k[7:] if k.startswith('module.') else k): v for k, v in sd.items()}
-    for pre in ('backbone.edge.', 'edge.'):     # a FOCUS checkpoint: keep only its ResNet branch
-        if any(k.startswith(pre) for k in sd):
-            sd = {k[len(pre):]: v for k, v in sd.items() if k.startswith(pre)}
-            sd = {k: v for k, v in sd.items() if not re.match(r'fc[1-4]\.', k)}   # FOCUS's projections, not ResNet
-            break
-    return {k: torch.as_tensor(v) for k, v in sd.items() if not k.startswith('fc.')}
-
-def resnet_state_dict(depth: int,  # ResNet depth: 10, 18, 34 or 50
-                      source,  # False | True (torchvision IMAGENET1K_V1) | path to a local checkpoint | state dict
-                     ) -> dict | None:
-    "ResNet-`depth` weights for the spatial prior under torchvision names, `fc.*` dropped; `None` for `source=False`."
-    if depth not in _RESNETS: raise ValueError(f"resnet depth {depth} is not supported; use one of {sorted(_RESNETS)}")
-    if source is False or source is None: return None
-    if source is True: return _strip_resnet_keys(_imagenet_resnet(depth))
-    if isinstance(source, (str, os.PathLike)): return _strip_resnet_keys(read_checkpoint(source))
-    if isinstance(source, Mapping): return _strip_resnet_keys(dict(source))
-    raise TypeError(f"resnet_pretrained must be False, True, a path or a state dict, not {type(source).__name__}")
-
-def _few(keys, n=8):
-    s = sorted(keys); return ', '.join(s[:n]) + (f' … (+{len(s) - n} more)' if len(s) > n else '')
-
+# %% ../nbs/12_enhancer.ipynb #a333f099
 class EdgePriorModule(nn.Module):
-    "ResNet spatial prior: `c1` map at 1/4 (from `layer1`), `c2..c4` tokens at 1/8, 1/16, 1/32, all with `embed_dim` channels."
+    """ResNet spatial prior: `c1` map at 1/4 (from `layer1`), `c2..c4` tokens at 1/8, 1/16, 1/32,
+    all with `embed_dim` channels."""
     def __init__(self, depth: int = 50,  # ResNet depth: 10 (smoke presets), 18, 34 or 50
                  embed_dim: int = 1024,  # output width D (the ViT's)
                  pretrained=False,  # ResNet weights: False (random) | True (ImageNet) | local file | state dict
                 ):
         super().__init__()
-        if depth not in _RESNETS: raise ValueError(f"resnet depth {depth} is not supported; use one of {sorted(_RESNETS)}")
+        if depth not in _RESNETS:
+            raise ValueError(
+                f"resnet depth {depth} is not supported; use one of {sorted(_RESNETS)}"
+            )
         build, widths = _RESNETS[depth]
         r = build(weights=None)
         self.depth, self.widths = depth, widths
         self.conv1, self.bn1, self.relu, self.maxpool = r.conv1, r.bn1, r.relu, r.maxpool
         self.layer1, self.layer2, self.layer3, self.layer4 = r.layer1, r.layer2, r.layer3, r.layer4
-        for i, cin in enumerate(widths, 1): setattr(self, f'fc{i}', nn.Conv2d(cin, embed_dim, 1, bias=True))
+        for i, cin in enumerate(widths, 1):
+            setattr(self, f'fc{i}', nn.Conv2d(cin, embed_dim, 1, bias=True))
         self.pretrained = None   # where the ResNet weights came from (None: random)
-        sd = resnet_state_dict(depth, pretrained)
-        if sd is not None:
-            self.pretrained = ('torchvision IMAGENET1K_V1' if pretrained is True else
-                               str(pretrained) if isinstance(pretrained, (str, os.PathLike)) else 'the given state dict')
-            self.load_resnet(sd, self.pretrained)
-
-    def load_resnet(self, sd: dict, source: str = 'state dict'):
-        "Load ResNet weights (torchvision names, no `fc.*`) into conv1/bn1/layer1..4, strictly; `source` names them in errors."
-        own = {k: v for k, v in self.state_dict().items() if not re.match(r'fc[1-4]\.', k)}
-        optional = {k for k in own if k.endswith('num_batches_tracked')}
-        missing, unexpected = set(own) - set(sd) - optional, set(sd) - set(own)
-        shapes = [f"{k} {tuple(sd[k].shape)} vs {tuple(own[k].shape)}" for k in sorted(set(sd) & set(own))
-                  if sd[k].shape != own[k].shape]
-        if missing or unexpected or shapes:
-            msg = [f"{len(missing)} missing: {_few(missing)}" if missing else '',
-                   f"{len(unexpected)} unexpected: {_few(unexpected)}" if unexpected else '',
-                   f"{len(shapes)} shape mismatch(es): {'; '.join(shapes[:8])}" if shapes else '']
-            raise RuntimeError(f"{source}: does not fit ResNet-{self.depth} (conv1/bn1/layer1..4): "
-                               + '; '.join(m for m in msg if m))
-        self.load_state_dict(sd, strict=False)
+        if pretrained is not False and pretrained is not None: self._load_pretrained(pretrained)
 
     def forward(self, x):  # (B, 3, H, W) edge image
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
@@ -115,6 +62,90 @@ class EdgePriorModule(nn.Module):
         c2, c3, c4 = (self.fc2(f2), self.fc3(f3), self.fc4(f4))
         return c1, *(c.flatten(2).transpose(1, 2) for c in (c2, c3, c4))
 
+# %% ../nbs/12_enhancer.ipynb #27d10ba7
+_IMAGENET_WEIGHTS = {18: 'ResNet18_Weights', 34: 'ResNet34_Weights', 50: 'ResNet50_Weights'}
+
+def _imagenet_resnet(depth: int) -> dict:
+    """torchvision's IMAGENET1K_V1 state dict of ResNet-`depth` (hub cache, else download); offline:
+    RuntimeError."""
+    if depth not in _IMAGENET_WEIGHTS:
+        raise ValueError(
+            f"there are no pretrained ImageNet weights for ResNet-{depth} (torchvision has 18, 34, "
+            f"50); pass resnet_pretrained=False for random initialisation"
+        )
+    w = getattr(torchvision.models, _IMAGENET_WEIGHTS[depth]).IMAGENET1K_V1
+    try: return w.get_state_dict(progress=False)
+    # URLError / socket errors offline, HTTPError, a corrupt cached file, ...
+    except Exception as e:
+        cached = Path(torch.hub.get_dir()) / 'checkpoints' / Path(w.url).name
+        raise RuntimeError(
+            f"the ImageNet ResNet-{depth} weights (torchvision IMAGENET1K_V1, {w.url}) are "
+            f"unreachable offline and not in torch's cache {cached} ({type(e).__name__}: "
+            f"{str(e)[:200]}). Pass resnet_pretrained=<local .pth of torchvision/timm "
+            f"resnet{depth}> (e.g. {Path(w.url).name}), or resnet_pretrained=False explicitly for "
+            f"random initialisation.") from e
+
+# %% ../nbs/12_enhancer.ipynb #c03d153a
+def _strip_resnet_keys(sd: dict) -> dict:
+    """Unwrap `{'state_dict'|'model': …}`, strip `module.` and the FOCUS prefixes `backbone.edge.` /
+    `edge.`, drop the heads."""
+    for k in ('state_dict', 'model'):
+        if isinstance(sd.get(k), dict): sd = sd[k]
+    sd = {k.removeprefix('module.'): v for k, v in sd.items()}
+    for pre in ('backbone.edge.', 'edge.'):     # a FOCUS checkpoint: keep only its ResNet branch
+        if any(k.startswith(pre) for k in sd):
+            sd = {k[len(pre):]: v for k, v in sd.items() if k.startswith(pre)}
+            # FOCUS's projections, not ResNet
+            sd = {k: v for k, v in sd.items() if not re.match(r'fc[1-4]\.', k)}
+            break
+    return {k: torch.as_tensor(v) for k, v in sd.items() if not k.startswith('fc.')}
+
+# %% ../nbs/12_enhancer.ipynb #8eedcdcd
+def resnet_state_dict(depth: int,  # ResNet depth: 10, 18, 34 or 50
+                      source,  # False | True (torchvision IMAGENET1K_V1) | path to a local checkpoint | state dict
+                     ) -> dict | None:
+    """ResNet-`depth` weights for the spatial prior under torchvision names, `fc.*` dropped; `None`
+    for `source=False`."""
+    if depth not in _RESNETS:
+        raise ValueError(f"resnet depth {depth} is not supported; use one of {sorted(_RESNETS)}")
+    if source is False or source is None: return None
+    if source is True: return _strip_resnet_keys(_imagenet_resnet(depth))
+    if isinstance(source, (str, os.PathLike)): return _strip_resnet_keys(read_checkpoint(source))
+    if isinstance(source, Mapping): return _strip_resnet_keys(dict(source))
+    raise TypeError(f"resnet_pretrained must be False, True, a path or a state dict, not "
+                    f"{type(source).__name__}")
+
+# %% ../nbs/12_enhancer.ipynb #9da3f332
+@patch
+def load_resnet(self: EdgePriorModule, sd: dict, source: str = 'state dict'):
+    """Load ResNet weights (torchvision names, no `fc.*`) into conv1/bn1/layer1..4, strictly;
+    `source` names them in errors."""
+    own = {k: v for k, v in self.state_dict().items() if not re.match(r'fc[1-4]\.', k)}
+    optional = {k for k in own if k.endswith('num_batches_tracked')}
+    missing, unexpected = set(own) - set(sd) - optional, set(sd) - set(own)
+    shapes = [
+        f"{k} {tuple(sd[k].shape)} vs {tuple(own[k].shape)}"
+        for k in sorted(set(sd) & set(own))
+        if sd[k].shape != own[k].shape
+    ]
+    if missing or unexpected or shapes:
+        msg = [f"{len(missing)} missing: {few(missing, sort=True)}" if missing else '',
+               f"{len(unexpected)} unexpected: {few(unexpected, sort=True)}" if unexpected else '',
+               f"{len(shapes)} shape mismatch(es): {'; '.join(shapes[:8])}" if shapes else '']
+        raise RuntimeError(f"{source}: does not fit ResNet-{self.depth} (conv1/bn1/layer1..4): "
+                           + '; '.join(m for m in msg if m))
+    self.load_state_dict(sd, strict=False)
+
+# %% ../nbs/12_enhancer.ipynb #9be00765
+@patch
+def _load_pretrained(self: EdgePriorModule, pretrained):
+    "Load the ResNet weights that `pretrained` names (True, a path, a state dict); keep the origin."
+    sd = resnet_state_dict(self.depth, pretrained)
+    if isinstance(pretrained, (str, os.PathLike)): origin = str(pretrained)
+    else: origin = 'torchvision IMAGENET1K_V1' if pretrained is True else 'the given state dict'
+    self.pretrained = origin
+    self.load_resnet(sd, origin)
+
 # %% ../nbs/12_enhancer.ipynb #ffac4e40
 def deform_inputs(x: torch.Tensor,  # (B, 3, h, w) padded input, h and w multiples of 32
                   patch_size: int = 14,  # ViT patch size
@@ -122,11 +153,17 @@ def deform_inputs(x: torch.Tensor,  # (B, 3, h, w) padded input, h and w multipl
                  ):
     "`((ref, shapes, starts) for the injector, (ref, shapes, starts) for the extractor)`."
     h, w = x.shape[-2:]
-    if h % 32 or w % 32: raise ValueError(f"input size {h}x{w} must be a multiple of 32 (pad the image first)")
+    if h % 32 or w % 32:
+        raise ValueError(f"input size {h}x{w} must be a multiple of 32 (pad the image first)")
     dtype = x.dtype if x.is_floating_point() else torch.float32
     edge = [(h // 8, w // 8), (h // 16, w // 16), (h // 32, w // 32)]
-    vit = [tuple(int(v) for v in vit_grid) if vit_grid is not None else (h // patch_size, w // patch_size)]
-    ref = lambda shapes: pixel_centres(shapes, x.device, dtype)[None, :, None, :]     # (1, sum HW, 1, 2)
+    vit = [
+        tuple(int(v) for v in vit_grid)
+        if vit_grid is not None
+        else (h // patch_size, w // patch_size)
+    ]
+    # (1, sum HW, 1, 2)
+    ref = lambda shapes: pixel_centres(shapes, x.device, dtype)[None, :, None, :]
     inj = (ref(vit), torch.tensor(edge, dtype=torch.long), level_start_index(edge))
     ext = (ref(edge), torch.tensor(vit, dtype=torch.long), level_start_index(vit))
     return inj, ext
@@ -138,7 +175,8 @@ class DWConv(nn.Module):
         super().__init__()
         self.dwconv = nn.Conv2d(dim, dim, 3, 1, 1, bias=True, groups=dim)
 
-    def forward(self, x, H: int, W: int):  # x (B, N, C) with N = 4HW + HW + HW/4; (H, W) = the 1/16 grid
+    # x (B, N, C) with N = 4HW + HW + HW/4; (H, W) = the 1/16 grid
+    def forward(self, x, H: int, W: int):
         B, N, C = x.shape
         sizes = [(2 * H, 2 * W), (H, W), (H // 2, W // 2)]
         if N != sum(h * w for h, w in sizes):
@@ -202,21 +240,52 @@ class InteractionBlock(nn.Module):
         ekw = dict(num_heads=num_heads, n_points=n_points, n_levels=1, deform_ratio=deform_ratio,
                    cffn_ratio=cffn_ratio, drop_path=drop_path)
         self.extractor = Extractor(dim, **ekw)
-        self.extra_extractors = nn.Sequential(*[Extractor(dim, **ekw) for _ in range(2)]) if extra_extractor else None
+        self.extra_extractors = (
+            nn.Sequential(*[Extractor(dim, **ekw) for _ in range(2)]) if extra_extractor else None
+        )
 
     def forward(self, x, c, cls, blocks, deform_inputs1, deform_inputs2, H: int, W: int):
-        "`x` ViT tokens (B, N, D), `c` edge tokens, `cls` (B, 1, D); (H, W) = the 1/16 grid for the ConvFFN."
+        """`x` ViT tokens (B, N, D), `c` edge tokens, `cls` (B, 1, D); (H, W) = the 1/16 grid for
+        the ConvFFN."""
         x = self.injector(x, deform_inputs1[0], c, *deform_inputs1[1:])
         x = torch.cat([cls, x], dim=1)
         for blk in blocks: x = blk(x)
         cls, x = x[:, :1], x[:, 1:]
-        extractors = [self.extractor] + (list(self.extra_extractors) if self.extra_extractors is not None else [])
+        extractors = [self.extractor] + (
+            list(self.extra_extractors) if self.extra_extractors is not None else []
+        )
         for e in extractors: c = e(c, deform_inputs2[0], x, *deform_inputs2[1:], H, W)
         return x, c, cls
 
-# %% ../nbs/12_enhancer.ipynb #771cc473
+# %% ../nbs/12_enhancer.ipynb #74001ac5
+def _check_vit(vit: nn.Module):
+    "TypeError unless `vit` has what the enhancer uses: `.embed`, `.blocks` and `.embed_dim`."
+    for a in ('embed', 'blocks', 'embed_dim'):
+        if not hasattr(vit, a):
+            raise TypeError(f"vit must provide .embed, .blocks and .embed_dim (missing .{a})")
+
+def _stage_ranges(interaction_indexes, depth: int) -> list:
+    "`interaction_indexes` as `[first, last]` int pairs: consecutive ranges in `depth` blocks."
+    idx = [list(map(int, s)) for s in interaction_indexes]
+    prev = -1
+    for a, b in idx:
+        if a != prev + 1 or b < a or b >= depth:
+            raise ValueError(f"interaction_indexes {idx} must be consecutive [first, last] "
+                             f"ranges inside the {depth} ViT blocks")
+        prev = b
+    return idx
+
+# %% ../nbs/12_enhancer.ipynb #36cb3ec7
+def _vit_pyramid(D: int) -> tuple:
+    "`fpn1` (→ 1/4), `fpn2` (→ 1/8), `fpn4` (→ 1/32) for `use_edges=False`."
+    fpn1 = nn.Sequential(nn.ConvTranspose2d(D, D, 2, 2), nn.BatchNorm2d(D), nn.GELU(),
+                         nn.ConvTranspose2d(D, D, 2, 2))
+    return fpn1, nn.ConvTranspose2d(D, D, 2, 2), nn.MaxPool2d(2, 2)
+
+# %% ../nbs/12_enhancer.ipynb #9544ddd8
 class EdgeEnhancer(nn.Module):
-    "DINOv2 + ResNet spatial prior fused by injector/extractor interactions into res2..res5 (strides 4..32)."
+    """DINOv2 + ResNet spatial prior fused by injector/extractor interactions into res2..res5
+    (strides 4..32)."""
     def __init__(self, vit: nn.Module,  # focus.backbone.DinoV2 (or any module with .embed/.blocks/.embed_dim)
                  interaction_indexes,  # [[first, last] block of each stage], e.g. INTERACTION_INDEXES['L']
                  resnet_depth: int = 50,  # spatial prior ResNet: 10, 18, 34 or 50
@@ -227,27 +296,17 @@ class EdgeEnhancer(nn.Module):
                  cffn_ratio: float = 0.25,  # ConvFFN hidden / D
                  init_values: float = 0.0,  # initial injector gamma
                  drop_path_rate: float = 0.0,  # stochastic depth on the extractors' ConvFFN (official: 0.4)
-                 fidelity: str = 'paper',  # 'paper' | 'official' (same architecture, see above)
                  use_edges: bool = True,  # False: no adapter, simple ViT feature pyramid (Table 4 ablation)
                  use_extra_extractor: bool = True,  # two extra extractors after the last stage
                  freeze_vit: bool = False,  # requires_grad=False on every ViT parameter
                 ):
         super().__init__()
-        check_fidelity(fidelity)
-        for a in ('embed', 'blocks', 'embed_dim'):
-            if not hasattr(vit, a): raise TypeError(f"vit must provide .embed, .blocks and .embed_dim (missing .{a})")
-        depth = len(vit.blocks)
-        idx = [list(map(int, s)) for s in interaction_indexes]
-        prev = -1
-        for a, b in idx:
-            if a != prev + 1 or b < a or b >= depth:
-                raise ValueError(f"interaction_indexes {idx} must be consecutive [first, last] ranges inside the "
-                                 f"{depth} ViT blocks")
-            prev = b
-        self.vit, self.interaction_indexes, self.fidelity = vit, idx, fidelity
+        _check_vit(vit)
+        idx = _stage_ranges(interaction_indexes, len(vit.blocks))
+        self.vit, self.interaction_indexes = vit, idx
         self.use_edges, self.patch_size = use_edges, int(getattr(vit, 'patch_size', 14))
         D = self.embed_dim = int(vit.embed_dim)
-        heads = int(deform_num_heads or getattr(vit, 'num_heads'))
+        heads = int(deform_num_heads or vit.num_heads)
         if use_edges:
             self.level_embed = nn.Parameter(torch.empty(3, D).normal_())
             self.edge = EdgePriorModule(resnet_depth, D, pretrained=resnet_pretrained)
@@ -255,54 +314,78 @@ class EdgeEnhancer(nn.Module):
                 InteractionBlock(D, heads, n_points, deform_ratio, cffn_ratio, init_values, drop_path_rate,
                                  extra_extractor=use_extra_extractor and i == len(idx) - 1) for i in range(len(idx))])
             self.up = nn.ConvTranspose2d(D, D, 2, 2)
-        else:
-            self.fpn1 = nn.Sequential(nn.ConvTranspose2d(D, D, 2, 2), nn.BatchNorm2d(D), nn.GELU(), nn.ConvTranspose2d(D, D, 2, 2))
-            self.fpn2 = nn.ConvTranspose2d(D, D, 2, 2)
-            self.fpn4 = nn.MaxPool2d(2, 2)
+        else: self.fpn1, self.fpn2, self.fpn4 = _vit_pyramid(D)
         for i in range(1, 5): setattr(self, f'norm{i}', nn.BatchNorm2d(D))
         self.freeze_vit = freeze_vit
         if freeze_vit:
             for p in self.vit.parameters(): p.requires_grad_(False)
 
-    def _stage_blocks(self, i):
-        "The blocks of stage `i` as one callable on the token sequence (cls first); uses `vit.run_blocks` if present."
-        a, b = self.interaction_indexes[i]
-        if hasattr(self.vit, 'run_blocks'): return [lambda z: self.vit.run_blocks(z, a, b)]
-        return self.vit.blocks[a:b + 1]
+# %% ../nbs/12_enhancer.ipynb #8cd25992
+@patch
+def _stage_blocks(self: EdgeEnhancer, i):
+    """The blocks of stage `i` as one callable on the token sequence (cls first); uses
+    `vit.run_blocks` if present."""
+    a, b = self.interaction_indexes[i]
+    if hasattr(self.vit, 'run_blocks'): return [lambda z: self.vit.run_blocks(z, a, b)]
+    return self.vit.blocks[a:b + 1]
 
-    def forward(self, x_norm: torch.Tensor,  # (B, 3, h, w) ImageNet-normalised, padded to multiples of 32
-                edge_img: torch.Tensor | None = None,  # (B, 3, h, w) ResNet input (focus.edges.edge_input); unused if use_edges=False
-               ) -> dict:
-        B, _, h, w = x_norm.shape
-        if h % 32 or w % 32: raise ValueError(f"input size {h}x{w} must be a multiple of 32 (pad the image first)")
-        D, H16, W16 = self.embed_dim, h // 16, w // 16
-        x, cls, (Ht, Wt) = self.vit.embed(x_norm)
-        outs = []
-        if self.use_edges:
-            if edge_img is None: raise ValueError("use_edges=True needs edge_img (see focus.edges.edge_input)")
-            if edge_img.shape[-2:] != x_norm.shape[-2:]:
-                raise ValueError(f"edge_img size {tuple(edge_img.shape[-2:])} differs from x_norm size {(h, w)}")
-            d1, d2 = deform_inputs(x_norm, self.patch_size, (Ht, Wt))
-            c1, c2, c3, c4 = self.edge(edge_img)
-            c = torch.cat([c2 + self.level_embed[0], c3 + self.level_embed[1], c4 + self.level_embed[2]], dim=1)
-            for i, layer in enumerate(self.interactions):
-                x, c, cls = layer(x, c, cls, self._stage_blocks(i), d1, d2, H16, W16)
-                outs.append(x.transpose(1, 2).reshape(B, D, Ht, Wt))
-            n2, n3 = 4 * H16 * W16, H16 * W16
-            c2 = c[:, :n2].transpose(1, 2).reshape(B, D, 2 * H16, 2 * W16)
-            c3 = c[:, n2:n2 + n3].transpose(1, 2).reshape(B, D, H16, W16)
-            c4 = c[:, n2 + n3:].transpose(1, 2).reshape(B, D, H16 // 2, W16 // 2)
-            c1 = self.up(c2) + c1
-            sizes = [(h // 4, w // 4), (h // 8, w // 8), (h // 16, w // 16), (h // 32, w // 32)]
-            feats = [ci + F.interpolate(xi, size=s, mode='bilinear', align_corners=False)
-                     for ci, xi, s in zip((c1, c2, c3, c4), outs, sizes)]
-        else:
-            x = torch.cat([cls, x], dim=1)
-            for i in range(len(self.interaction_indexes)):
-                for blk in self._stage_blocks(i): x = blk(x)
-                outs.append(x[:, 1:].transpose(1, 2).reshape(B, D, Ht, Wt))
-            x = x[:, 1:]
-            o = [F.interpolate(xi, size=(H16, W16), mode='bilinear', align_corners=False) for xi in outs]
-            feats = [self.fpn1(o[0]), self.fpn2(o[1]), o[2], self.fpn4(o[3])]
-        f = [getattr(self, f'norm{i + 1}')(fi) for i, fi in enumerate(feats)]
-        return dict(res2=f[0], res3=f[1], res4=f[2], res5=f[3], tokens=x, grid=(Ht, Wt))
+# %% ../nbs/12_enhancer.ipynb #07437970
+@patch
+def _adapter_pyramid(self: EdgeEnhancer, x, cls, x_norm, edge_img, grid):
+    "`use_edges=True`: (the four maps before `norm1..4`, the last-stage ViT tokens)."
+    B, _, h, w = x_norm.shape
+    (D, H16, W16), (Ht, Wt) = (self.embed_dim, h // 16, w // 16), grid
+    if edge_img is None:
+        raise ValueError("use_edges=True needs edge_img (see focus.edges.edge_input)")
+    if edge_img.shape[-2:] != x_norm.shape[-2:]:
+        raise ValueError(f"edge_img size {tuple(edge_img.shape[-2:])} differs from x_norm "
+                         f"size {(h, w)}")
+    d1, d2 = deform_inputs(x_norm, self.patch_size, (Ht, Wt))
+    c1, c2, c3, c4 = self.edge(edge_img)
+    c = torch.cat(
+        [c2 + self.level_embed[0], c3 + self.level_embed[1], c4 + self.level_embed[2]],
+        dim=1,
+    )
+    outs = []
+    for i, layer in enumerate(self.interactions):
+        x, c, cls = layer(x, c, cls, self._stage_blocks(i), d1, d2, H16, W16)
+        outs.append(x.transpose(1, 2).reshape(B, D, Ht, Wt))
+    n2, n3 = 4 * H16 * W16, H16 * W16
+    c2 = c[:, :n2].transpose(1, 2).reshape(B, D, 2 * H16, 2 * W16)
+    c3 = c[:, n2:n2 + n3].transpose(1, 2).reshape(B, D, H16, W16)
+    c4 = c[:, n2 + n3:].transpose(1, 2).reshape(B, D, H16 // 2, W16 // 2)
+    c1 = self.up(c2) + c1
+    sizes = [(h // 4, w // 4), (h // 8, w // 8), (h // 16, w // 16), (h // 32, w // 32)]
+    feats = [ci + F.interpolate(xi, size=s, mode='bilinear', align_corners=False)
+             for ci, xi, s in zip((c1, c2, c3, c4), outs, sizes)]
+    return feats, x
+
+# %% ../nbs/12_enhancer.ipynb #3c61d768
+@patch
+def _plain_pyramid(self: EdgeEnhancer, x, cls, grid, size16):
+    "`use_edges=False`: (the four maps before `norm1..4`, the last-stage ViT tokens)."
+    B, D, (Ht, Wt) = x.shape[0], self.embed_dim, grid
+    x = torch.cat([cls, x], dim=1)
+    outs = []
+    for i in range(len(self.interaction_indexes)):
+        for blk in self._stage_blocks(i): x = blk(x)
+        outs.append(x[:, 1:].transpose(1, 2).reshape(B, D, Ht, Wt))
+    o = [F.interpolate(xi, size=size16, mode='bilinear', align_corners=False) for xi in outs]
+    return [self.fpn1(o[0]), self.fpn2(o[1]), o[2], self.fpn4(o[3])], x[:, 1:]
+
+# %% ../nbs/12_enhancer.ipynb #746c476e
+@patch
+def forward(self: EdgeEnhancer,
+            x_norm: torch.Tensor,  # (B, 3, h, w) ImageNet-normalised, padded to multiples of 32
+            # (B, 3, h, w) ResNet input (focus.edges.edge_input); unused if use_edges=False
+            edge_img: torch.Tensor | None = None,
+           ) -> dict:
+    "`dict(res2, res3, res4, res5, tokens, grid)`: the pyramid (strides 4..32), last ViT tokens."
+    h, w = x_norm.shape[-2:]
+    if h % 32 or w % 32:
+        raise ValueError(f"input size {h}x{w} must be a multiple of 32 (pad the image first)")
+    x, cls, (Ht, Wt) = self.vit.embed(x_norm)
+    if self.use_edges: feats, x = self._adapter_pyramid(x, cls, x_norm, edge_img, (Ht, Wt))
+    else: feats, x = self._plain_pyramid(x, cls, (Ht, Wt), (h // 16, w // 16))
+    f = [getattr(self, f'norm{i + 1}')(fi) for i, fi in enumerate(feats)]
+    return dict(res2=f[0], res3=f[1], res4=f[2], res5=f[3], tokens=x, grid=(Ht, Wt))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_evaluate.ipynb #332ecca8
 from __future__ import annotations
-import contextlib, hashlib, json, math, os, secrets
+import hashlib, json, math
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -13,50 +13,65 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 from .core import (TASK_NAMES, IMAGE_EXTS, FocusDataError, check_task, default_data_root, list_images,
-                        read_checkpoint, read_image, read_mask, _names)
+                        read_checkpoint, read_image, _names, atomic_path, write_bytes_atomic)
 from .data import REGISTRY, get_dataset_spec, scan_dataset, synth_dirs, task_datasets, _probe
-from .metrics import KEYS, Evaluator, check_protocol, write_results, _nan_to_none
+from .metrics import (KEYS, Evaluator, check_protocol, write_results, read_pair, read_notes,
+                           say_notes, _nan_to_none, _free_work)
 from .synth import make_synth
 
 # %% auto #0
 __all__ = ['PNG_SIGNATURE', 'PNG_END', 'STAMP', 'TASK_METRICS', 'METRIC_NAMES', 'SUMMARY_COLUMNS', 'TestSet', 'folder_set',
-           'test_sets', 'atomic_path', 'write_bytes_atomic', 'write_map', 'map_ok', 'image_shape', 'model_fingerprint',
-           'predict_to_folder', 'score_maps', 'format_summary', 'evaluate_model', 'test_checkpoint']
+           'test_sets', 'write_map', 'map_ok', 'image_shape', 'model_fingerprint', 'predict_to_folder', 'score_maps',
+           'format_summary', 'evaluate_model', 'test_checkpoint', 'atomic_path', 'write_bytes_atomic']
 
 # %% ../nbs/20_evaluate.ipynb #90421735
 @dataclass
 class TestSet:
     "One test set: image and mask files keyed by the image stem."
-    name: str                                   # registry key ('cod10k_val', 'synth_cod_test') or a folder's name
+    # registry key ('cod10k_val', 'synth_cod_test') or a folder's name
+    name: str
     images: dict = field(default_factory=dict)  # stem -> image path, sorted by stem
     masks: dict = field(default_factory=dict)   # stem -> mask path, same stems
 
     def __len__(self): return len(self.images)
 
+# %% ../nbs/20_evaluate.ipynb #41d3efb1
 def _registered_set(name: str, root: Path, skip_missing: bool = False) -> TestSet | None:
-    "The pairs of the registered set `name` under `root` after its split rules (None if missing and skipped)."
+    """The pairs of the registered set `name` under `root` after its split rules (None if missing
+    and skipped)."""
     spec, rep = get_dataset_spec(name), scan_dataset(name, root, check='header')
     what = f"test set {name} ({spec.label})"
     if rep.status == 'missing':
-        msg = (f"{what} not found: expected its images in {root/spec.image_dir} (*{spec.image_ext}) "
-               f"and its masks in {root/spec.mask_dir} (*{spec.mask_ext}); `focus datasets` shows the layout")
+        msg = (
+            f"{what} not found: expected its images in {root / spec.image_dir} (*{spec.image_ext}) "
+            f"and its masks in {root / spec.mask_dir} (*{spec.mask_ext}); `focus datasets` shows the layout"
+        )
         if skip_missing:
             print(f"skipped {msg}"); return None
         raise FocusDataError(msg)
     if rep.status != 'found':
         more = f" … (+{len(rep.problems) - 5} more)" if len(rep.problems) > 5 else ''
-        raise FocusDataError(f"{what} under {root} is incomplete: {'; '.join(rep.problems[:5])}{more}. Fix it "
-                             "(`focus datasets` lists every problem) or score it as a folder (images=…, masks=…)")
+        raise FocusDataError(f"{what} under {root} is incomplete: "
+                             f"{'; '.join(rep.problems[:5])}{more}. Fix it (`focus datasets` lists "
+                             f"every problem) or score it as a folder (images=…, masks=…)")
     return TestSet(name, {s: i for s, i, _ in rep.pairs}, {s: m for s, _, m in rep.pairs})
 
+# %% ../nbs/20_evaluate.ipynb #6d88f886
 def folder_set(images, masks, name: str | None = None) -> TestSet:
-    "A test set from an image folder and a mask folder matched by stem; unmatched files are an error listing them."
+    """A test set from an image folder and a mask folder matched by stem; unmatched files are an
+    error listing them."""
     images, masks = Path(images), Path(masks)
     I, M = list_images(images), list_images(masks)
     no_mask, no_image = set(I) - set(M), set(M) - set(I)
     if no_mask or no_image:
-        msg = [f"{len(no_mask)} image(s) in {images} have no mask in {masks}: {_names(no_mask)}"] if no_mask else []
-        if no_image: msg.append(f"{len(no_image)} mask(s) in {masks} have no image in {images}: {_names(no_image)}")
+        msg = (
+            [f"{len(no_mask)} image(s) in {images} have no mask in {masks}: {_names(no_mask)}"]
+            if no_mask
+            else []
+        )
+        if no_image:
+            msg.append(f"{len(no_image)} mask(s) in {masks} have no image in {images}: "
+                       f"{_names(no_image)}")
         raise FocusDataError('; '.join(msg))
     if not I: raise FocusDataError(f"{images}: no image files ({', '.join(IMAGE_EXTS)})")
     name = name or (images.parent.name if images.name.lower() == 'images' else images.name)
@@ -66,7 +81,8 @@ def folder_set(images, masks, name: str | None = None) -> TestSet:
 def _synth_set(task: str, root: Path) -> TestSet:
     name = task_datasets(task, 'test', 'synth')[0]
     if not synth_dirs(root, task, 'test')[0].is_dir():
-        print(f"FOCUS-Synth {task} test split not found under {root}: generating it with focus.synth.make_synth")
+        print(f"FOCUS-Synth {task} test split not found under {root}: generating it with "
+              f"focus.synth.make_synth")
         make_synth(root, tasks=[task], progress=False)
     return _registered_set(name, root)
 
@@ -88,43 +104,27 @@ def test_sets(task: str,                    # one of focus.core.TASKS
         root = Path(default_data_root() if root is None else root)
         if data == 'synth': return [_synth_set(task, root)]
         sets = [s for n in task_datasets(task, 'test') if (s := _registered_set(n, root, skip_missing)) is not None]
-        if not sets: raise FocusDataError(f"no {task} test set found under {root}; `focus datasets` shows the layout")
+        if not sets:
+            raise FocusDataError(f"no {task} test set found under {root}; `focus datasets` shows "
+                                 f"the layout")
         return sets
     d = Path(data)
     if not d.is_dir():
-        raise FocusDataError(f"{d}: not a directory (data must be 'synth', 'real' or a folder holding images/ "
-                             "and masks/)")
+        raise FocusDataError(f"{d}: not a directory (data must be 'synth', 'real' or a folder "
+                             f"holding images/ and masks/)")
     return [folder_set(d/'images', d/'masks', name=d.name)]
 
 # %% ../nbs/20_evaluate.ipynb #000a44dd
-def _write_bytes(path, data: bytes):
-    "Write `data` to the new file `path` and check that every byte went out."
-    with open(path, 'xb') as f: n = f.write(data)
-    if n != len(data): raise OSError(f"short write: {n} of {len(data)} bytes")
-
-@contextlib.contextmanager
-def atomic_path(path):
-    "A temporary path next to `path` that replaces `path` in one step on success and is removed on failure."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{secrets.token_hex(4)}.tmp')
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException as e:
-        with contextlib.suppress(OSError): tmp.unlink()
-        if isinstance(e, Exception): raise OSError(f"{path}: not written ({type(e).__name__}: {e})") from e
-        raise
-
-def write_bytes_atomic(path, data: bytes) -> Path:
-    "Write `data` to `path` atomically (temporary file + rename)."
-    with atomic_path(path) as tmp: _write_bytes(tmp, data)
-    return Path(path)
+_all_ = ['atomic_path', 'write_bytes_atomic']   # focus.core's, also exported from here
 
 def write_map(path, m) -> Path:
-    "Write a map with values in [0, 1] (float, bool or {0,1} integers) as the 8-bit grey PNG uint8(rint(255 m))."
+    """Write a map with values in [0, 1] (float, bool or {0,1} integers) as the 8-bit grey PNG
+    uint8(rint(255 m))."""
     a = np.asarray(m, np.float32)
-    if a.ndim != 2 or a.size == 0: raise ValueError(f"{path}: a map must be 2-D (H, W), got shape {a.shape}")
-    if not np.isfinite(a).all(): raise ValueError(f"{path}: the map has non-finite values (NaN or inf)")
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(f"{path}: a map must be 2-D (H, W), got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{path}: the map has non-finite values (NaN or inf)")
     if a.min() < 0 or a.max() > 1:
         raise ValueError(f"{path}: map values must lie in [0, 1], got {a.min():.4g}..{a.max():.4g}")
     ok, buf = cv2.imencode('.png', np.uint8(np.rint(255 * a)))
@@ -136,7 +136,8 @@ PNG_SIGNATURE, PNG_END = b'\x89PNG\r\n\x1a\n', b'\x00\x00\x00\x00IEND\xaeB`\x82'
 STAMP = 'maps.json'
 
 def map_ok(path, shape) -> bool:
-    "Is `path` a complete 8-bit grey PNG of `shape` (H, W)? False for a missing, empty, truncated or other file."
+    """Is `path` a complete 8-bit grey PNG of `shape` (H, W)? False for a missing, empty, truncated
+    or other file."""
     try: data = Path(path).read_bytes()
     except OSError: return False
     if not (data.startswith(PNG_SIGNATURE) and data.endswith(PNG_END)): return False
@@ -149,7 +150,8 @@ def image_shape(path) -> tuple:
     return h, w
 
 def model_fingerprint(model) -> str:
-    "16 hex digits hashing a model's state dict (names, dtypes, shapes, bytes); its class name if it has none."
+    """16 hex digits hashing a model's state dict (names, dtypes, shapes, bytes); its class name if
+    it has none."""
     h = hashlib.blake2b(digest_size=8)
     sd = model.state_dict() if hasattr(model, 'state_dict') else {}
     if not sd: h.update(type(model).__qualname__.encode())
@@ -160,17 +162,22 @@ def model_fingerprint(model) -> str:
 
 # %% ../nbs/20_evaluate.ipynb #f5976a14
 def _claim_folder(out_dir: Path, stamp: dict, overwrite: bool):
-    "Check the folder's record against `stamp`; other maps are an error unless `overwrite` (then ours are removed)."
+    """Check the folder's record against `stamp`; other maps are an error unless `overwrite` (then
+    ours are removed)."""
     f = out_dir/STAMP
     try: old = json.loads(f.read_text()) if f.exists() else None
     except ValueError: old = {}
     if old == stamp: return
     maps = sorted(out_dir.glob('*.png'))
     if maps and not overwrite:
-        why = ', '.join(f"{k} {old.get(k)!r} -> {v!r}" for k, v in stamp.items() if old.get(k) != v) if old else \
-            f'no {STAMP} says how they were made'
-        raise FocusDataError(f"{out_dir}: holds {len(maps)} map(s) made by another model or with other settings "
-                             f"({why}); pass overwrite=True (--overwrite on the command line) to replace them, or write to another folder")
+        why = (
+            ', '.join(f"{k} {old.get(k)!r} -> {v!r}" for k, v in stamp.items() if old.get(k) != v)
+            if old
+            else f'no {STAMP} says how they were made'
+        )
+        raise FocusDataError(f"{out_dir}: holds {len(maps)} map(s) made by another model or with "
+                             f"other settings ({why}); pass overwrite=True (--overwrite on the "
+                             f"command line) to replace them, or write to another folder")
     if old is not None:
         for p in maps: p.unlink()
     write_bytes_atomic(f, json.dumps(stamp, indent=1).encode())
@@ -178,9 +185,24 @@ def _claim_folder(out_dir: Path, stamp: dict, overwrite: bool):
 # %% ../nbs/20_evaluate.ipynb #1b843433
 def _check_merge(merge: str) -> str:
     from focus.model import MERGES
-    if merge not in MERGES: raise ValueError(f"unknown merge {merge!r}; expected one of {', '.join(MERGES)}")
+    if merge not in MERGES:
+        raise ValueError(f"unknown merge {merge!r}; expected one of {', '.join(MERGES)}")
     return merge
 
+# %% ../nbs/20_evaluate.ipynb #5975e56e
+def _predict_chunk(model, chunk: list, images: dict, paths: dict, merge: str, size):
+    "Predict the images of the stems in `chunk` in one call and write each map to `paths[stem]`."
+    ims = [read_image(images[s]) for s in chunk]
+    maps = model.predict(ims, merge=merge, size=size)
+    if len(maps) != len(ims):
+        raise RuntimeError(f"predict returned {len(maps)} maps for {len(ims)} images")
+    for s, im, m in zip(chunk, ims, maps):
+        if np.shape(m) != im.shape[:2]:
+            raise ValueError(f"{images[s]}: predict returned a map of shape {np.shape(m)} "
+                             f"for an image of shape {im.shape[:2]}")
+        write_map(paths[s], m)
+
+# %% ../nbs/20_evaluate.ipynb #13d7f84b
 def predict_to_folder(model,                       # a FocusModel, or any object with predict(images, merge=, size=)
                       images: dict,                # stem -> image path
                       out_dir,                     # folder of the maps <stem>.png (and their record maps.json)
@@ -191,7 +213,8 @@ def predict_to_folder(model,                       # a FocusModel, or any object
                       progress: bool = True,       # tqdm progress bar
                       fingerprint: str | None = None  # model_fingerprint(model), when the caller has it
                      ) -> dict:
-    "Write the map of every image as `<out_dir>/<stem>.png` at the image's size; complete maps on disk are kept."
+    """Write the map of every image as `<out_dir>/<stem>.png` at the image's size; complete maps on
+    disk are kept."""
     _check_merge(merge)
     if int(batch_size) < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
@@ -205,14 +228,7 @@ def predict_to_folder(model,                       # a FocusModel, or any object
     with tqdm(total=len(todo), desc=f'predict {out_dir.name}', unit='img', disable=not progress) as bar:
         for i in range(0, len(todo), int(batch_size)):
             chunk = todo[i:i + int(batch_size)]
-            ims = [read_image(images[s]) for s in chunk]
-            maps = model.predict(ims, merge=merge, size=size)
-            if len(maps) != len(ims): raise RuntimeError(f"predict returned {len(maps)} maps for {len(ims)} images")
-            for s, im, m in zip(chunk, ims, maps):
-                if np.shape(m) != im.shape[:2]:
-                    raise ValueError(f"{images[s]}: predict returned a map of shape {np.shape(m)} for an image of "
-                                     f"shape {im.shape[:2]}")
-                write_map(paths[s], m)
+            _predict_chunk(model, chunk, images, paths, merge, size)
             bar.update(len(chunk))
     return paths
 
@@ -235,9 +251,15 @@ def score_maps(maps: dict,                             # stem -> map path
                              f"{len(b)} mask(s) without map ({_names(b)})")
     evs = {p: Evaluator(p) for p in protocols}
     for s in tqdm(sorted(masks), desc=desc, unit='img', disable=not progress):
-        pred, gt = read_mask(maps[s]), read_mask(masks[s])
-        for ev in evs.values(): ev.step(pred, gt, name=s)
-    return {p: ev.result() for p, ev in evs.items()}
+        pred, gt, labels = read_pair(maps[s], masks[s])
+        for ev in evs.values(): ev.step(pred, gt, name=s, labels=labels)
+    _free_work()
+    res = {p: ev.result() for p, ev in evs.items()}
+    first = min(masks)
+    notes = read_notes(res[protocols[0]], Path(maps[first]).parent, Path(masks[first]).parent)
+    for r in res.values(): r['notes'] = notes
+    say_notes(notes)                                   # once, whatever the number of protocols
+    return res
 
 TASK_METRICS = {'sod': ('Sm', 'Em_mean', 'wFm', 'MAE'), 'cod': ('Sm', 'Em_mean', 'wFm', 'MAE'), 'sd': ('BER',),
                 'dbd': ('Fm_adp', 'MAE'), 'fd': ('F1', 'AUC')}
@@ -255,7 +277,8 @@ def _set_label(name: str) -> str:
 def format_summary(df: pd.DataFrame,  # the summary of `evaluate_model` (or its summary.csv)
                    task: str          # whose paper metrics to show (TASK_METRICS)
                   ) -> str:
-    "The paper's metrics of `task` and n, per data set and protocol, as a plain-text table under a legend."
+    """The paper's metrics of `task` and n, per data set and protocol, as a plain-text table under a
+    legend."""
     cols = TASK_METRICS[check_task(task)]
     missing = [c for c in ('dataset', 'protocol', 'n') + cols if c not in df.columns]
     if missing: raise ValueError(f"the summary has no column(s) {', '.join(missing)}")
@@ -263,11 +286,17 @@ def format_summary(df: pd.DataFrame,  # the summary of `evaluate_model` (or its 
         if v is None or (isinstance(v, float) and math.isnan(v)): return '-'
         return f'{v:.2f}' if c == 'BER' else f'{v:.3f}'
     head = ['dataset', 'protocol', 'n', *cols]
-    rows = [[_set_label(r['dataset']), str(r['protocol']), str(int(r['n']))] + [fmt(c, r[c]) for c in cols]
-            for _, r in df.iterrows()]
+    rows = [
+        [_set_label(r['dataset']), str(r['protocol']), str(int(r['n']))]
+        + [fmt(c, r[c]) for c in cols]
+        for _, r in df.iterrows()
+    ]
     w = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(head)]
-    line = lambda r: '  '.join(v.ljust(w[i]) if i < 2 else v.rjust(w[i]) for i, v in enumerate(r)).rstrip()
-    legend = f"{task} ({TASK_NAMES[task]}): " + ', '.join(f"{c} {METRIC_NAMES[c][1]} {METRIC_NAMES[c][0]}"
+    line = lambda r: '  '.join(
+        v.ljust(w[i]) if i < 2 else v.rjust(w[i]) for i, v in enumerate(r)
+    ).rstrip()
+    legend = f"{task} ({TASK_NAMES[task]}): " + ', '.join(f"{c} {METRIC_NAMES[c][1]} "
+                                                          f"{METRIC_NAMES[c][0]}"
                                                            for c in cols)
     return '\n'.join([legend, line(head), line(['-' * x for x in w])] + [line(r) for r in rows])
 
@@ -276,30 +305,54 @@ def _write_set_results(res: dict, json_path: Path, csv_path: Path):
     with atomic_path(json_path) as tj, atomic_path(csv_path) as tc: write_results(res, tj, tc)
 
 def _check_sets(sets) -> list:
-    "`sets` as a list of non-empty `TestSet`s with distinct names and the same stems for images and masks."
+    """`sets` as a list of non-empty `TestSet`s with distinct names and the same stems for images
+    and masks."""
     sets = list(sets)
     for ts in sets:
-        if not isinstance(ts, TestSet): raise TypeError(f"sets must hold TestSet objects, got {type(ts).__name__}")
+        if not isinstance(ts, TestSet):
+            raise TypeError(f"sets must hold TestSet objects, got {type(ts).__name__}")
         if not ts.images: raise FocusDataError(f"test set {ts.name!r} has no image")
         if set(ts.images) != set(ts.masks):
             d = set(ts.images) ^ set(ts.masks)
-            raise FocusDataError(f"test set {ts.name!r}: images and masks differ in {len(d)} stem(s): {_names(d)}")
+            raise FocusDataError(f"test set {ts.name!r}: images and masks differ in {len(d)} "
+                                 f"stem(s): {_names(d)}")
     names = [ts.name for ts in sets]
-    if not sets or len(set(names)) != len(names): raise ValueError(f"need distinct test-set names, got {names}")
+    if not sets or len(set(names)) != len(names):
+        raise ValueError(f"need distinct test-set names, got {names}")
     return sets
 
 def _write_summary(out: Path, rows: list, info: dict) -> pd.DataFrame:
-    "The summary of `rows` (task in `attrs`), written as summary.csv and, with `info`, metrics.json."
+    """The summary of `rows` (task in `attrs`), written as summary.csv and, with `info`,
+    metrics.json."""
     df = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)); df.attrs['task'] = info['task']
     results = {}
     for r in rows:
         results.setdefault(r['dataset'], {})[r['protocol']] = {k: v for k, v in r.items()
                                                                if k not in ('dataset', 'protocol')}
     with atomic_path(out/'summary.csv') as tmp: df.to_csv(tmp, index=False)
-    write_bytes_atomic(out/'metrics.json', json.dumps(_nan_to_none(dict(info, results=results)), indent=1).encode())
+    write_bytes_atomic(
+        out / 'metrics.json',
+        json.dumps(_nan_to_none(dict(info, results=results)), indent=1).encode(),
+    )
     return df
 
 # %% ../nbs/20_evaluate.ipynb #97b6ab7e
+def _evaluate_set(model, ts: TestSet, stems: list, out: Path, maps_dir: Path, protocols: tuple,
+                  predict_kw: dict, progress: bool) -> list:
+    "Predict and score the `stems` of `ts`, write its JSON and CSV per protocol; its summary rows."
+    maps = predict_to_folder(model, {s: ts.images[s] for s in stems}, maps_dir, progress=progress,
+                             **predict_kw)
+    res = score_maps(
+        maps, {s: ts.masks[s] for s in stems}, protocols, progress, desc=f'score {ts.name}'
+    )
+    rows = []
+    for p, r in res.items():
+        r.update(pred_dir=str(maps_dir), gt_dir=str(ts.masks[stems[0]].parent))
+        _write_set_results(r, out/f'{ts.name}_{p}.json', out/f'{ts.name}_{p}.csv')
+        rows.append(dict(dataset=ts.name, protocol=p, n=r['n'], **r['dataset']))
+    return rows
+
+# %% ../nbs/20_evaluate.ipynb #1fc418c5
 def evaluate_model(model,                               # a FocusModel, or anything with predict(ims, merge=, size=)
                    task: str,                           # one of focus.core.TASKS
                    out,                                 # output folder (maps, JSON/CSV, summary)
@@ -317,23 +370,23 @@ def evaluate_model(model,                               # a FocusModel, or anyth
                    skip_missing: bool = False,          # data='real': skip missing sets with a printed line
                    sets: list | None = None             # TestSets to score instead of data/images/masks
                   ) -> pd.DataFrame:
-    "Predict, write and score every test set of `task`; returns the summary (one row per data set and protocol)."
+    """Predict, write and score every test set of `task`; returns the summary (one row per data set
+    and protocol)."""
     task, protocols, merge = check_task(task), _protocols(protocols), _check_merge(merge)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1):
         raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
     src = 'sets' if sets is not None else 'folder' if images is not None else str(data)
-    sets = _check_sets(test_sets(task, data, root, images, masks, skip_missing) if sets is None else sets)
+    sets = _check_sets(
+        test_sets(task, data, root, images, masks, skip_missing) if sets is None else sets
+    )
     out, fp = Path(out), model_fingerprint(model)
     maps_root, rows = out/('maps' if limit is None else f'maps_first{int(limit)}'), []
+    predict_kw = dict(merge=merge, size=size, batch_size=batch_size,
+                      overwrite=overwrite or limit is not None, fingerprint=fp)
     for ts in sets:
         stems = sorted(ts.images)[:limit]
-        maps = predict_to_folder(model, {s: ts.images[s] for s in stems}, maps_root/ts.name, merge, size, batch_size,
-                                 overwrite or limit is not None, progress, fingerprint=fp)
-        res = score_maps(maps, {s: ts.masks[s] for s in stems}, protocols, progress, desc=f'score {ts.name}')
-        for p, r in res.items():
-            r.update(pred_dir=str(maps_root/ts.name), gt_dir=str(ts.masks[stems[0]].parent))
-            _write_set_results(r, out/f'{ts.name}_{p}.json', out/f'{ts.name}_{p}.csv')
-            rows.append(dict(dataset=ts.name, protocol=p, n=r['n'], **r['dataset']))
+        rows += _evaluate_set(model, ts, stems, out, maps_root/ts.name, protocols, predict_kw,
+                              progress)
     size = size or getattr(getattr(model, 'cfg', None), 'test_size', None)
     return _write_summary(out, rows, dict(task=task, data=src, merge=merge, size=size, limit=limit,
                                           protocols=list(protocols), model=fp))
@@ -361,7 +414,8 @@ def test_checkpoint(checkpoint,                             # .pth/.pt/.pkl/.saf
     if task is None:
         task = read_checkpoint(checkpoint, with_meta=True)[1].get('task')
         if task is None:
-            raise ValueError(f"{checkpoint}: the checkpoint does not say which task it was trained for; pass task=…")
+            raise ValueError(f"{checkpoint}: the checkpoint does not say which task it was trained "
+                             f"for; pass task=…")
     task = check_task(task)
     model = load_model(checkpoint, device=device)
     return evaluate_model(model, task, out, data=data, root=root, protocols=protocols, merge=merge, size=size,

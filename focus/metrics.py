@@ -4,18 +4,20 @@
 
 # %% ../nbs/04_metrics.ipynb #83d0d82f
 from __future__ import annotations
-import csv, json, math
+import csv, io, json, math, threading
 from pathlib import Path
 import numpy as np
 import cv2
 from tqdm import tqdm
-from .core import match_by_stem, read_mask, binarize, check_choice
+from fastcore.basics import patch
+from .core import (match_by_stem, read_mask, binarize, check_choice, atomic_path, _write_bytes,
+                        _names as _some_names)
 
 # %% auto #0
 __all__ = ['EPS', 'BETA2', 'GT_THRESH', 'BIN_THRESH', 'KEYS', 'IMAGE_KEYS', 'PROTOCOLS', 'check_protocol', 'prepare_pair',
            'PairStats', 'mae', 's_measure', 'e_measure', 'f_measure', 'nearest_fg_band', 'weighted_f_measure', 'ber',
-           'f1_score', 'auc', 'binary_map', 'image_metrics', 'Evaluator', 'evaluate_folders', 'save_json', 'save_csv',
-           'write_results', 'plot_pr_curves', 'plot_fm_curves']
+           'f1_score', 'auc', 'binary_map', 'image_metrics', 'Evaluator', 'read_pair', 'read_notes', 'say_notes',
+           'evaluate_folders', 'save_json', 'save_csv', 'write_results', 'plot_pr_curves', 'plot_fm_curves']
 
 # %% ../nbs/04_metrics.ipynb #b6c8382f
 EPS = np.spacing(1)        # PySODMetrics' (and MATLAB's) eps, 2.2e-16
@@ -33,7 +35,8 @@ def check_protocol(protocol: str) -> str:
 def _grey_u8(a, what: str) -> np.ndarray:
     a = np.asarray(a)
     if a.ndim == 3 and a.shape[2] == 1: a = a[..., 0]
-    if a.ndim != 2: raise ValueError(f"{what}: expected a grey map of shape (H, W), got shape {a.shape}")
+    if a.ndim != 2:
+        raise ValueError(f"{what}: expected a grey map of shape (H, W), got shape {a.shape}")
     if a.size == 0: raise ValueError(f"{what}: empty map of shape {a.shape}")
     if a.dtype == bool: return a.astype(np.uint8) * np.uint8(255)
     if a.dtype != np.uint8:
@@ -52,11 +55,39 @@ def prepare_pair(pred, gt) -> tuple:
 _HIST_EXACT = 1 << 24      # cv2.calcHist counts in float32: exact below 2**24 pixels
 
 def _hist(a: np.ndarray, m: np.ndarray | None = None) -> np.ndarray:
-    "256-bin int64 histogram of a uint8 view `a`, optionally only where the uint8 view `m` is non-zero."
+    """256-bin int64 histogram of a uint8 view `a`, optionally only where the uint8 view `m` is
+    non-zero."""
     if a.size == 0: return np.zeros(256, np.int64)
-    if a.size < _HIST_EXACT: return cv2.calcHist([a], [0], m, [256], [0, 256]).ravel().astype(np.int64)
+    if a.size < _HIST_EXACT:
+        return cv2.calcHist([a], [0], m, [256], [0, 256]).ravel().astype(np.int64)
     return np.bincount((a if m is None else a[m.astype(bool)]).ravel(), minlength=256).astype(np.int64)
 
+def _hist2(a: np.ndarray, g: np.ndarray) -> tuple:
+    "`(all, fg)`: 256-bin int64 histograms of the uint8 view `a`: everywhere, where `g` (0/1) is 1."
+    if a.size == 0 or a.size >= _HIST_EXACT: return _hist(a), _hist(a, g)
+    h = cv2.calcHist([a, g], [0, 1], None, [256, 2], [0, 256, 0, 2])   # one pass: counts of (v, g)
+    h = h.astype(np.int64)
+    return h.sum(1), h[:, 1].copy()
+
+# %% ../nbs/04_metrics.ipynb #7b4fce30
+def _gt_centroid(rows: np.ndarray, cols: np.ndarray, nfg: int) -> tuple:
+    "1-based `(cy, cx)` from the foreground count of each row and column (centre of an empty GT)."
+    H, W = len(rows), len(cols)
+    if nfg == 0: cy, cx = np.round(H / 2), np.round(W / 2)
+    else:  # exact integer sums, one rounding: the same as np.argwhere(gt).mean(axis=0)
+        cy = np.round(float(rows @ np.arange(H)) / nfg)
+        cx = np.round(float(cols @ np.arange(W)) / nfg)
+    return int(cy) + 1, int(cx) + 1
+
+def _minmax_lut(h_all: np.ndarray) -> tuple:
+    "`(vmin, vmax, lut)`: the grey levels present and PySODMetrics' min-max value of each level."
+    nz = np.flatnonzero(h_all)
+    vmin, vmax = int(nz[0]), int(nz[-1])
+    v = np.arange(256) / 255
+    lut = (v - v[vmin]) / (v[vmax] - v[vmin]) if vmax != vmin else v
+    return vmin, vmax, lut
+
+# %% ../nbs/04_metrics.ipynb #9cb9a418
 class PairStats:
     "Everything the metrics need from one (pred, GT) pair, computed once."
     def __init__(self, pred, gt):
@@ -64,24 +95,20 @@ class PairStats:
         H, W = self.shape = self.gt.shape
         self.N = H * W
         g8 = self.gt.view(np.uint8)
-        self.rows = cv2.reduce(g8, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel().astype(np.int64)  # fg per row
-        self.cols = cv2.reduce(g8, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel().astype(np.int64)  # fg per column
+        # fg per row
+        self.rows = cv2.reduce(g8, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel().astype(np.int64)
+        # fg per column
+        self.cols = cv2.reduce(g8, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel().astype(np.int64)
         self.nfg = int(self.rows.sum()); self.nbg = self.N - self.nfg
-        if self.nfg == 0: cy, cx = np.round(H / 2), np.round(W / 2)
-        else:  # exact integer sums, one rounding: the same as np.argwhere(gt).mean(axis=0)
-            cy = np.round(float(self.rows @ np.arange(H)) / self.nfg)
-            cx = np.round(float(self.cols @ np.arange(W)) / self.nfg)
-        self.cy, self.cx = cy, cx = int(cy) + 1, int(cx) + 1
+        self.cy, self.cx = cy, cx = _gt_centroid(self.rows, self.cols, self.nfg)
         self.quads = [(slice(0, cy), slice(0, cx)), (slice(0, cy), slice(cx, W)),
                       (slice(cy, H), slice(0, cx)), (slice(cy, H), slice(cx, W))]
-        self.q_all = np.stack([_hist(self.pred[s]) for s in self.quads])
-        self.q_fg = np.stack([_hist(self.pred[s], g8[s]) for s in self.quads])
+        hists = [_hist2(self.pred[s], g8[s]) for s in self.quads]
+        self.q_all = np.stack([h[0] for h in hists])
+        self.q_fg = np.stack([h[1] for h in hists])
         self.h_all, self.h_fg = self.q_all.sum(0), self.q_fg.sum(0)
         self.h_bg = self.h_all - self.h_fg
-        nz = np.flatnonzero(self.h_all)
-        self.vmin, self.vmax = int(nz[0]), int(nz[-1])
-        v = np.arange(256) / 255
-        self.lut = (v - v[self.vmin]) / (v[self.vmax] - v[self.vmin]) if self.vmax != self.vmin else v
+        self.vmin, self.vmax, self.lut = _minmax_lut(self.h_all)
         self.ulut = (self.lut * 255).astype(np.uint8)          # threshold level of each grey level
         self.mean = float(self.h_all @ self.lut) / self.N      # mean of P
         self._pmap = None
@@ -92,21 +119,29 @@ class PairStats:
         if self._pmap is None: self._pmap = cv2.LUT(self.pred, self.lut)
         return self._pmap
 
-    def adaptive_threshold(self) -> float:
-        "min(2 mean(P), 1); if it lands within 1e-9 of a grey level, the exact float mean decides the tie."
-        thr = min(2 * self.mean, 1)
-        if np.any(np.abs(self.lut[self.h_all > 0] - thr) <= 1e-9): thr = min(2 * self.pmap.mean(), 1)
-        return thr
+# %% ../nbs/04_metrics.ipynb #f1e76f78
+@patch
+def adaptive_threshold(self: PairStats) -> float:
+    """min(2 mean(P), 1); if it lands within 1e-9 of a grey level, the exact float mean decides
+    the tie."""
+    thr = min(2 * self.mean, 1)
+    if np.any(np.abs(self.lut[self.h_all > 0] - thr) <= 1e-9):
+        thr = min(2 * self.pmap.mean(), 1)
+    return thr
 
-    def counts_at(self, sel: np.ndarray) -> tuple:
-        "(TP, FP) when the grey levels where `sel` is True are predicted foreground."
-        return int(self.h_fg[sel].sum()), int(self.h_bg[sel].sum())
+# %% ../nbs/04_metrics.ipynb #278c546c
+@patch
+def counts_at(self: PairStats, sel: np.ndarray) -> tuple:
+    "(TP, FP) when the grey levels where `sel` is True are predicted foreground."
+    return int(self.h_fg[sel].sum()), int(self.h_bg[sel].sum())
 
-    def curve_counts(self) -> tuple:
-        "(TP, FP) int64 arrays of 256: index i <-> binary map u >= 255 - i (PySODMetrics' order)."
-        hf = np.bincount(self.ulut, weights=self.h_fg, minlength=256)
-        hb = np.bincount(self.ulut, weights=self.h_bg, minlength=256)
-        return np.cumsum(hf[::-1]).astype(np.int64), np.cumsum(hb[::-1]).astype(np.int64)
+# %% ../nbs/04_metrics.ipynb #109f62e2
+@patch
+def curve_counts(self: PairStats) -> tuple:
+    "(TP, FP) int64 arrays of 256: index i <-> binary map u >= 255 - i (PySODMetrics' order)."
+    hf = np.bincount(self.ulut, weights=self.h_fg, minlength=256)
+    hb = np.bincount(self.ulut, weights=self.h_bg, minlength=256)
+    return np.cumsum(hf[::-1]).astype(np.int64), np.cumsum(hb[::-1]).astype(np.int64)
 
 # %% ../nbs/04_metrics.ipynb #b71bd4d8
 def _mae(st: PairStats) -> float:
@@ -120,9 +155,11 @@ def mae(pred, gt) -> float:
 def _s_object(h: np.ndarray, vals: np.ndarray, official: bool = False) -> float:
     n = int(h.sum()); m = float(h @ vals) / n
     if n > 1: std = math.sqrt(float(h @ (vals - m) ** 2) / (n - 1))
-    else: std = math.nan if official else 0.0    # the FOCUS copy takes np.std(ddof=1) of one value: NaN
+    # the FOCUS copy takes np.std(ddof=1) of one value: NaN
+    else: std = math.nan if official else 0.0
     return 2 * m / (m * m + 1 + std + EPS)
 
+# %% ../nbs/04_metrics.ipynb #0191ce88
 def _ssim_quadrant(st: PairStats, k: int, official: bool = False) -> float:
     ha, hf = st.q_all[k], st.q_fg[k]
     n, nf = int(ha.sum()), int(hf.sum())
@@ -145,20 +182,25 @@ def _ssim_quadrant(st: PairStats, k: int, official: bool = False) -> float:
     alpha, beta = 4 * x * y * sxy, (x * x + y * y) * (sx + sy)
     return alpha / (beta + EPS)            # beta > 0 here: both GT classes present
 
+# %% ../nbs/04_metrics.ipynb #ae0cbaea
 def _sm(st: PairStats, official: bool = False, alpha: float = 0.5) -> float:
     y = st.nfg / st.N
     if y == 0: return 1 - st.mean
     if y == 1: return st.mean
-    so = _s_object(st.h_fg, st.lut, official) * y + _s_object(st.h_bg, 1 - st.lut, official) * (1 - y)
+    so = _s_object(st.h_fg, st.lut, official) * y + _s_object(st.h_bg, 1 - st.lut, official) * (
+        1 - y
+    )
     H, W = st.shape; cy, cx = st.cy, st.cx
-    w = [cx * cy / st.N, cy * (W - cx) / st.N, (H - cy) * cx / st.N]; w.append(1 - w[0] - w[1] - w[2])
+    w = [cx * cy / st.N, cy * (W - cx) / st.N, (H - cy) * cx / st.N]
+    w.append(1 - w[0] - w[1] - w[2])
     sr = sum(_ssim_quadrant(st, k, official) * w[k] for k in range(4))
     s = alpha * so + (1 - alpha) * sr
     if official: return float(s) if s > 0 else 0.0    # builtin max(0, nan) == 0 in the FOCUS copy
     return float(np.maximum(0, s))
 
 def s_measure(pred, gt) -> float:
-    "S-measure (alpha 0.5) as PySODMetrics 1.6 (NaN if the GT centroid is in the last row or column)."
+    """S-measure (alpha 0.5) as PySODMetrics 1.6 (NaN if the GT centroid is in the last row or
+    column)."""
     return _sm(PairStats(pred, gt))
 
 # %% ../nbs/04_metrics.ipynb #68e1fe92
@@ -173,7 +215,8 @@ def _em_from_counts(tp, fp, nfg: int, N: int):
         s = 0
         for n, a, b in ((tp, 1 - mp, 1 - mg), (fp, 1 - mp, 0 - mg), (fn, 0 - mp, 1 - mg), (tn, 0 - mp, 0 - mg)):
             s = s + ((2 * (a * b) / (a ** 2 + b ** 2 + EPS) + 1) ** 2 / 4) * n
-    return s / (N - 1 + EPS) if N > 1 else s / max(N, 1)   # one pixel: N - 1 = 0 would divide by EPS (4.5e15)
+    # one pixel: N - 1 = 0 would divide by EPS (4.5e15)
+    return s / (N - 1 + EPS) if N > 1 else s / max(N, 1)
 
 def _em(st: PairStats, curve_counts=None) -> dict:
     tp, fp = curve_counts if curve_counts is not None else st.curve_counts()
@@ -205,73 +248,115 @@ def _fm(st: PairStats, curve_counts=None, beta2: float = BETA2) -> dict:
                 mean=float(curve.mean()), max=float(curve.max()))
 
 def f_measure(pred, gt, beta2: float = BETA2) -> dict:
-    "F-measure: `adp`, the 256-threshold `curve`, `precision`, `recall`, and the curve's `mean` and `max`."
+    """F-measure: `adp`, the 256-threshold `curve`, `precision`, `recall`, and the curve's `mean`
+    and `max`."""
     return _fm(PairStats(pred, gt), beta2=beta2)
 
 # %% ../nbs/04_metrics.ipynb #1b9a142f
 _LOG_HALF_5 = np.log(0.5) / 5
-_K1 = np.exp(-np.arange(-3, 4) ** 2 / (2 * 5.0 ** 2)); _K1 = _K1 / _K1.sum()   # fspecial('gaussian', 7, 5) = k k^T
+# fspecial('gaussian', 7, 5) = k k^T
+_K1 = np.exp(-np.arange(-3, 4) ** 2 / (2 * 5.0 ** 2)); _K1 = _K1 / _K1.sum()
 _OFFSETS = sorted(((dy, dx) for dy in range(-4, 5) for dx in range(-4, 5) if 0 < dy * dy + dx * dx <= 18),
-                  key=lambda o: (o[0] ** 2 + o[1] ** 2, o[1], o[0]))        # SciPy's tie-breaking order
-_OFFSETS_BY_D2 = {k: np.array([o for o in _OFFSETS if o[0] ** 2 + o[1] ** 2 == k])   # same order within a distance
+                  # SciPy's tie-breaking order
+                  key=lambda o: (o[0] ** 2 + o[1] ** 2, o[1], o[0]))
+# same order within a distance
+_OFFSETS_BY_D2 = {k: np.array([o for o in _OFFSETS if o[0] ** 2 + o[1] ** 2 == k])
                   for k in sorted({dy * dy + dx * dx for dy, dx in _OFFSETS})}
 _PAD = 4
 
 # %% ../nbs/04_metrics.ipynb #84cf2bea
 def _sum_prod(a: np.ndarray, b: np.ndarray) -> float:
-    "sum(a * b) in float64 for a float64 `a` and a float32/bool `b` of the same shape: `np.dot` over 64 kB row chunks (no big temporary; unlike `np.einsum` on mixed types, the result does not depend on memory alignment)."
+    """sum(a * b) in float64 for a float64 `a` and a float32/bool `b` of the same shape: `np.dot`
+    over 64 kB row chunks (no big temporary; unlike `np.einsum` on mixed types, the result does
+    not depend on memory alignment)."""
     rows = max(1, 8192 // a.shape[1]); s = 0.0
     for i in range(0, a.shape[0], rows):
         s += float(np.dot(a[i:i + rows].ravel(), b[i:i + rows].ravel().astype(np.float64)))
     return s
 
-def _edt32(g: np.ndarray) -> np.ndarray:
-    "Euclidean distance of every pixel to the nearest foreground pixel of `g` (float32, 0 on `g`), correctly rounded."
-    d = cv2.distanceTransform((~g).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    # squared distances are integers: round them and take the root again. This makes D the correctly rounded
-    # float32 value, and independent of OpenCV's thread split (its multi-threaded result varies in the last bit).
+_WORK = threading.local()       # work arrays of this thread, reused from image to image
+_WORK_MAX = 1 << 23             # elements; a larger image allocates its own
+
+def _work(name: str, shape: tuple, dtype) -> np.ndarray:
+    "A contiguous work array of `shape`, reused by the next image of this thread (no page faults)."
+    n = int(np.prod(shape))
+    if n > _WORK_MAX: return np.empty(shape, dtype)
+    buf = getattr(_WORK, name, None)
+    if buf is None or buf.size < n or buf.dtype != dtype:
+        buf = np.empty(max(n, 1 << 18), dtype)
+        setattr(_WORK, name, buf)
+    return buf[:n].reshape(shape)
+
+def _free_work():
+    "Release this thread's work arrays (at the end of an evaluation)."
+    _WORK.__dict__.clear()
+
+def _edt32(g: np.ndarray, work: bool = False) -> np.ndarray:
+    "Distance of each pixel to the nearest foreground pixel of `g`: float32, correctly rounded."
+    bg = np.logical_not(g, out=_work('bg', g.shape, bool)) if work else ~g
+    d = _work('edt', g.shape, np.float32) if work else None
+    d = cv2.distanceTransform(bg.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE, dst=d)
+    # squared distances are integers: round them and take the root again. This makes D the correctly
+    # rounded
+    # float32 value, and independent of OpenCV's thread split (its multi-threaded result varies in
+    # the last bit).
     np.multiply(d, d, out=d); np.rint(d, out=d); np.sqrt(d, out=d)
     return d
 
 # %% ../nbs/04_metrics.ipynb #a1800ded
 def nearest_fg_band(g: np.ndarray, d: np.ndarray | None = None) -> tuple:
-    "Background pixels within 3*sqrt(2) of the foreground `g` (a superset of the 3-px Chebyshev band) and their nearest foreground pixel with SciPy's tie-breaking: `(ys, xs, nys, nxs)`. `d`: `_edt32(g)` if already computed."
+    """Background pixels within 3*sqrt(2) of the foreground `g` (a superset of the 3-px Chebyshev
+    band) and their nearest foreground pixel with SciPy's tie-breaking: `(ys, xs, nys, nxs)`.
+    `d`: `_edt32(g)` if already computed."""
     if d is None: d = _edt32(g)
     Wp = g.shape[1] + 2 * _PAD
-    gf = cv2.copyMakeBorder(g.view(np.uint8), _PAD, _PAD, _PAD, _PAD, cv2.BORDER_CONSTANT, value=0).view(bool).ravel()
+    gf = (
+        cv2.copyMakeBorder(g.view(np.uint8), _PAD, _PAD, _PAD, _PAD, cv2.BORDER_CONSTANT, value=0)
+        .view(bool)
+        .ravel()
+    )
     pts = cv2.findNonZero(cv2.inRange(d, 0.5, 4.3))        # 1 <= d^2 <= 18 < 19
     if pts is None: return (np.zeros(0, np.int64),) * 4
-    pts = pts.reshape(-1, 2)                                # OpenCV 4 returns (N, 1, 2), OpenCV 5 (N, 2)
+    # OpenCV 4 returns (N, 1, 2), OpenCV 5 (N, 2)
+    pts = pts.reshape(-1, 2)
     xs, ys = pts[:, 0].astype(np.int64), pts[:, 1].astype(np.int64)
     d2 = np.rint(d[ys, xs].astype(np.float64) ** 2).astype(np.int64)   # exact small integers
     flat = (ys + _PAD) * Wp + xs + _PAD
-    near = np.empty_like(flat)
-    for k, offs in _OFFSETS_BY_D2.items():                # only the offsets at the pixel's own distance
-        sel = np.flatnonzero(d2 == k)
-        if not len(sel): continue
-        cand = flat[sel, None] + (offs[:, 0] * Wp + offs[:, 1])[None, :]
-        hit = gf[cand]
-        first = hit.argmax(1)                              # the first offset in SciPy's order that is foreground
-        assert hit[np.arange(len(sel)), first].all(), 'distance map and mask disagree'
-        near[sel] = cand[np.arange(len(sel)), first]
+    table = np.zeros((19, 8), np.int64)        # the offsets of each d^2, in SciPy's order; a pad
+    for k, offs in _OFFSETS_BY_D2.items():     # of 0 is the pixel itself, which is background
+        table[k, :len(offs)] = offs[:, 0] * Wp + offs[:, 1]
+    cand = flat[:, None] + table[d2]           # only the offsets at the pixel's own distance
+    hit = gf[cand]
+    first = hit.argmax(1)                      # the first offset on the foreground (SciPy's order)
+    rows = np.arange(len(flat))
+    assert hit[rows, first].all(), 'distance map and mask disagree'
+    near = cand[rows, first]
     return ys, xs, near // Wp - _PAD, near % Wp - _PAD
 
 # %% ../nbs/04_metrics.ipynb #d6313ade
 def _wfm(st: PairStats) -> float:
     if st.nfg == 0: return 0.0
-    H, W = st.shape; p, g = st.pmap, st.gt
-    d = _edt32(g)
+    H, W = st.shape
+    g = st.gt
+    d = _edt32(g, work=True)
     ry, rx = np.flatnonzero(st.rows), np.flatnonzero(st.cols)
     y0, y1, x0, x1 = max(ry[0] - 3, 0), min(ry[-1] + 4, H), max(rx[0] - 3, 0), min(rx[-1] + 4, W)
     gr = g[y0:y1, x0:x1]
-    et = np.subtract(1, p[y0:y1, x0:x1]); et *= gr         # E_t: E = 1 - P on G, 0 elsewhere ...
+    et = cv2.LUT(st.pred[y0:y1, x0:x1], 1 - st.lut, dst=_work('et', gr.shape, np.float64))
+    et *= gr                                               # E_t: E = 1 - P on G, 0 elsewhere ...
     ys, xs, nys, nxs = nearest_fg_band(gr, d[y0:y1, x0:x1])
-    et[ys, xs] = et[nys, nxs]                              # ... and E of the nearest G pixel on the band
-    ea = cv2.sepFilter2D(et, cv2.CV_64F, _K1, _K1, borderType=cv2.BORDER_CONSTANT)
+    # ... and E of the nearest G pixel on the band
+    et[ys, xs] = et[nys, nxs]
+    ea = cv2.sepFilter2D(et, cv2.CV_64F, _K1, _K1, dst=_work('ea', gr.shape, np.float64),
+                         borderType=cv2.BORDER_CONSTANT)
     np.minimum(ea, et, out=ea)
     s_fg = _sum_prod(ea, gr)                               # sum of E_w = min(E, E_A) over G
-    np.multiply(d, np.float32(_LOG_HALF_5), out=d); cv2.exp(d, dst=d)   # exp(ln(.5) D / 5) in place, 1 on G
-    sum_pw = _sum_prod(p, d) - float(st.h_fg @ st.lut)
+    # exp(ln(.5) D / 5) in place, 1 on G
+    np.multiply(d, np.float32(_LOG_HALF_5), out=d); cv2.exp(d, dst=d)
+    lut32 = st.lut.astype(np.float32)
+    p32 = cv2.LUT(st.pred, lut32, dst=_work('p32', d.shape, np.float32))
+    cv2.multiply(p32, d, dst=d)                           # P w in float32, summed in float64
+    sum_pw = cv2.sumElems(d)[0] - float(st.h_fg @ lut32.astype(np.float64))   # minus G's (w = 1)
     fpw = 2 * float(st.h_bg @ st.lut) - sum_pw
     tpw = st.nfg - s_fg
     R = 1 - s_fg / st.nfg
@@ -299,7 +384,8 @@ def _f1_from_counts(tp, fp, fn, eps: float = 0.0) -> float:
 def _auc_from_hists(hf: np.ndarray, hb: np.ndarray) -> float:
     nf, nb = int(hf.sum()), int(hb.sum())
     if nf == 0 or nb == 0: return math.nan
-    below = np.cumsum(hb) - hb                              # background pixels strictly below each level
+    # background pixels strictly below each level
+    below = np.cumsum(hb) - hb
     return int(hf @ (2 * below + hb)) / (2 * nf * nb)       # exact integer numerator
 
 def ber(pred, gt) -> float:
@@ -323,7 +409,8 @@ def binary_map(pred) -> np.ndarray:
 def _image_record(pred, gt, protocol: str = 'standard') -> tuple:
     "(values dict, curves dict, confusion counts, resized?) of one pair."
     official = check_protocol(protocol) == 'official'
-    if official:   # resize to the GT first, then binarise: the official map is binary at the GT's size
+    # resize to the GT first, then binarise: the official map is binary at the GT's size
+    if official:
         p, _, resized = prepare_pair(pred, gt)
         st = PairStats(binary_map(p), gt); st.resized = resized
     else: st = PairStats(pred, gt)
@@ -343,20 +430,30 @@ def _image_record(pred, gt, protocol: str = 'standard') -> tuple:
 def image_metrics(pred, gt,
                   protocol: str = 'standard',  # 'standard' or 'official'
                   curves: bool = False) -> dict:  # also return the 256-point curves
-    "Every metric of one (pred, GT) pair (NaN where undefined); `curves` as in a data-set result (ascending threshold)."
+    """Every metric of one (pred, GT) pair (NaN where undefined); `curves` as in a data-set result
+    (ascending threshold)."""
     r, c, _, _ = _image_record(pred, gt, protocol)
-    if curves: r['curves'] = dict(threshold=np.arange(256), **{k: v[::-1].copy() for k, v in c.items()})
+    if curves:
+        r['curves'] = dict(threshold=np.arange(256), **{k: v[::-1].copy() for k, v in c.items()})
     return r
 
 # %% ../nbs/04_metrics.ipynb #4ccee5be
+def _text(s: str) -> str:
+    "`s` as text every file takes: bytes of a non-UTF-8 file name (surrogate escapes) as `\\xff`."
+    try: return s.encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')
+    except UnicodeEncodeError: return s.encode('utf-8', 'backslashreplace').decode('utf-8')
+
 def _nan_to_none(x):
-    if isinstance(x, dict): return {k: _nan_to_none(v) for k, v in x.items()}
+    "`x` ready for JSON: NaN and inf as None, NumPy numbers as Python's, every string as `_text`."
+    if isinstance(x, str): return _text(x)
+    if isinstance(x, dict): return {_nan_to_none(k): _nan_to_none(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)): return [_nan_to_none(v) for v in x]
     if isinstance(x, np.ndarray): return _nan_to_none(x.tolist())
     if isinstance(x, (float, np.floating)): return None if not math.isfinite(float(x)) else float(x)
     if isinstance(x, np.integer): return int(x)
     return x
 
+# %% ../nbs/04_metrics.ipynb #d83c29be
 class Evaluator:
     "Accumulate (pred, GT) pairs and report per-image and data-set metrics."
     def __init__(self, protocol: str = 'standard',  # 'standard' or 'official' (the FOCUS code's protocol)
@@ -365,77 +462,143 @@ class Evaluator:
         self.per_image, self.per_image_curves = {}, {}
         self.curve_sum = {k: np.zeros(256) for k in ('precision', 'recall', 'fm', 'em')}
         self.counts = np.zeros(4, np.int64); self.n_resized = 0
+        self.resized_names, self.label_names = [], {'pred': [], 'gt': []}
 
-    def step(self, pred, gt, name: str | None = None) -> dict:
-        "Add one pair under `name` (default: its index) and return its values."
-        name = str(len(self.per_image)) if name is None else str(name)
-        if name in self.per_image: raise ValueError(f"image {name!r} was already evaluated")
-        r, c, counts, resized = _image_record(pred, gt, self.protocol)
-        self.per_image[name] = r
-        for k in self.curve_sum: self.curve_sum[k] += c[k]
-        if self.keep_curves: self.per_image_curves[name] = c
-        self.counts += counts; self.n_resized += int(resized)
-        return r
+# %% ../nbs/04_metrics.ipynb #7f8112fa
+@patch
+def step(self: Evaluator, pred, gt, name: str | None = None,
+         labels: tuple = (False, False)   # (pred, gt) were read as {0,1} label images
+        ) -> dict:
+    "Add one pair under `name` (default: its index) and return its values."
+    name = str(len(self.per_image)) if name is None else str(name)
+    if name in self.per_image: raise ValueError(f"image {name!r} was already evaluated")
+    r, c, counts, resized = _image_record(pred, gt, self.protocol)
+    self.per_image[name] = r
+    for k in self.curve_sum: self.curve_sum[k] += c[k]
+    if self.keep_curves: self.per_image_curves[name] = c
+    self.counts += counts; self.n_resized += int(resized)
+    if resized: self.resized_names.append(name)
+    for role, relabelled in zip(('pred', 'gt'), labels):
+        if relabelled: self.label_names[role].append(name)
+    return r
 
-    def result(self) -> dict:
-        "The data-set result (see above); NaN stands for undefined (written as null)."
-        n = len(self.per_image)
-        if n == 0: raise ValueError('no images were evaluated')
-        keys = list(IMAGE_KEYS) + (['BER_true'] if self.protocol == 'official' else [])
-        ds, und = {}, {}
-        for k in keys:
-            v = np.array([r[k] for r in self.per_image.values()], np.float64)
-            ok = ~np.isnan(v); und[k] = int(n - ok.sum())
-            ds[k] = float(v[ok].mean()) if ok.any() else math.nan
-        cur = {k: s / n for k, s in self.curve_sum.items()}
-        ds['Em_mean'], ds['Em_max'] = float(cur['em'].mean()), float(cur['em'].max())
-        ds['Fm_mean'], ds['Fm_max'] = float(cur['fm'].mean()), float(cur['fm'].max())
-        ds['BER_pooled'] = _ber_from_counts(*self.counts); und['BER_pooled'] = int(math.isnan(ds['BER_pooled']))
-        order = [k for k in KEYS] + (['BER_true'] if self.protocol == 'official' else [])
-        res = dict(protocol=self.protocol, n=n, resized=self.n_resized,
-                   dataset={k: ds[k] for k in order}, undefined={k: und[k] for k in order},
-                   per_image={s: dict(r) for s, r in self.per_image.items()},
-                   curves=dict(threshold=np.arange(256), **{k: v[::-1].copy() for k, v in cur.items()}))
-        if self.keep_curves: res['per_image_curves'] = {s: {k: v[::-1].copy() for k, v in c.items()} for s, c in self.per_image_curves.items()}
-        return res
+# %% ../nbs/04_metrics.ipynb #40e744ca
+@patch
+def result(self: Evaluator) -> dict:
+    "The data-set result (see above); NaN stands for undefined (written as null)."
+    n = len(self.per_image)
+    if n == 0: raise ValueError('no images were evaluated')
+    keys = list(IMAGE_KEYS) + (['BER_true'] if self.protocol == 'official' else [])
+    ds, und = {}, {}
+    for k in keys:
+        v = np.array([r[k] for r in self.per_image.values()], np.float64)
+        ok = ~np.isnan(v); und[k] = int(n - ok.sum())
+        ds[k] = float(v[ok].mean()) if ok.any() else math.nan
+    cur = {k: s / n for k, s in self.curve_sum.items()}
+    ds['Em_mean'], ds['Em_max'] = float(cur['em'].mean()), float(cur['em'].max())
+    ds['Fm_mean'], ds['Fm_max'] = float(cur['fm'].mean()), float(cur['fm'].max())
+    ds['BER_pooled'] = _ber_from_counts(*self.counts)
+    und['BER_pooled'] = int(math.isnan(ds['BER_pooled']))
+    order = [k for k in KEYS] + (['BER_true'] if self.protocol == 'official' else [])
+    res = dict(protocol=self.protocol, n=n, resized=self.n_resized,
+               resized_images=list(self.resized_names),
+               labels01={k: list(v) for k, v in self.label_names.items()},
+               dataset={k: ds[k] for k in order}, undefined={k: und[k] for k in order},
+               per_image={s: dict(r) for s, r in self.per_image.items()},
+               curves=dict(threshold=np.arange(256), **{k: v[::-1].copy() for k, v in cur.items()}))
+    if self.keep_curves:
+        res['per_image_curves'] = {
+            s: {k: v[::-1].copy() for k, v in c.items()}
+            for s, c in self.per_image_curves.items()
+        }
+    return res
 
 # %% ../nbs/04_metrics.ipynb #e770a88c
+def read_pair(pred_path, gt_path) -> tuple:
+    "`(pred, gt, labels)` of two files (`focus.core.read_mask`); `labels`: which were {0,1} labels."
+    pred, label_pred = read_mask(pred_path, with_labels=True)
+    gt, label_gt = read_mask(gt_path, with_labels=True)
+    return pred, gt, (label_pred, label_gt)
+
+def read_notes(result: dict, pred_dir, gt_dir) -> list:
+    "One line per reading rule applied to the files of `result`: {0,1} labels, resized predictions."
+    notes, L = [], result['labels01']
+    roles = (('gt', 'ground-truth mask(s)', gt_dir), ('pred', 'prediction(s)', pred_dir))
+    for role, what, d in roles:
+        if L[role]:
+            notes.append(f"note: {len(L[role])} {what} in {_text(str(d))} hold only 0/1 values; "
+                         f"read as labels (1 = foreground): {_some_names(map(_text, L[role]), 5)}")
+    if result['resized_images']:
+        rs = result['resized_images']
+        notes.append(f"note: {len(rs)} prediction(s) in {_text(str(pred_dir))} differ in size from "
+                     "their ground truth and were resized to it (bilinear, as PySODEvalToolkit): "
+                     f"{_some_names(map(_text, rs), 5)}")
+    return notes
+
+# %% ../nbs/04_metrics.ipynb #b6a427e1
+_SAID = set()                                   # the notes this process has printed
+
+def say_notes(notes: list):
+    "Print each note once per process."
+    for s in notes:
+        if s not in _SAID: print(s)
+        _SAID.add(s)
+
+# %% ../nbs/04_metrics.ipynb #73113541
 def evaluate_folders(pred_dir, gt_dir,                # folders of predictions and GT masks (png/jpg/bmp/tif)
                      protocol: str = 'standard',      # 'standard' or 'official'
                      progress: bool = True,           # show a tqdm progress bar
-                     keep_curves: bool = False) -> dict:
+                     keep_curves: bool = False,       # keep the per-image curves
+                     notes: bool = True) -> dict:     # print the reading notes (kept in the result)
     "Evaluate every prediction in `pred_dir` against the GT of the same stem in `gt_dir`."
     ev = Evaluator(protocol, keep_curves)
     pairs = match_by_stem(pred_dir, gt_dir)
     for stem, pp, gp in tqdm(pairs, desc=f'evaluate {Path(pred_dir).name}', unit='img', disable=not progress):
-        ev.step(read_mask(pp), read_mask(gp), name=stem)
+        pred, gt, labels = read_pair(pp, gp)
+        ev.step(pred, gt, name=stem, labels=labels)
+    _free_work()
     res = ev.result()
-    res.update(pred_dir=str(pred_dir), gt_dir=str(gt_dir))
+    res.update(pred_dir=str(pred_dir), gt_dir=str(gt_dir), notes=read_notes(res, pred_dir, gt_dir))
+    if notes: say_notes(res['notes'])
     return res
 
-def save_json(result: dict, path, per_image_curves: bool = False) -> Path:
-    "Write `result` as JSON (NaN -> null); per-image curves only if asked."
+# %% ../nbs/04_metrics.ipynb #4ec93b70
+def _json_bytes(result: dict, per_image_curves: bool = False) -> bytes:
     r = {k: v for k, v in result.items() if per_image_curves or k != 'per_image_curves'}
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_nan_to_none(r), indent=1))
-    return path
+    return json.dumps(_nan_to_none(r), indent=1).encode()
+
+def _csv_bytes(result: dict) -> bytes:
+    keys = list(result['dataset'])
+    fmt = lambda v: (
+        '' if v is None or (isinstance(v, float) and not math.isfinite(v)) else repr(float(v))
+    )
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(['name'] + keys)
+    for s, r in result['per_image'].items(): w.writerow([_text(s)] + [fmt(r.get(k)) for k in keys])
+    w.writerow(['__dataset__'] + [fmt(result['dataset'][k]) for k in keys])
+    return buf.getvalue().encode()
+
+def save_json(result: dict, path, per_image_curves: bool = False) -> Path:
+    "Write `result` as JSON (NaN -> null) atomically; per-image curves only if asked."
+    data = _json_bytes(result, per_image_curves)
+    with atomic_path(path) as tmp: _write_bytes(tmp, data, sync=True)
+    return Path(path)
 
 def save_csv(result: dict, path) -> Path:
-    "Write one row per image and a last `__dataset__` row; empty cells where undefined."
-    keys = list(result['dataset'])
-    fmt = lambda v: '' if v is None or (isinstance(v, float) and not math.isfinite(v)) else repr(float(v))
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, 'w', newline='') as f:
-        w = csv.writer(f); w.writerow(['name'] + keys)
-        for s, r in result['per_image'].items(): w.writerow([s] + [fmt(r.get(k)) for k in keys])
-        w.writerow(['__dataset__'] + [fmt(result['dataset'][k]) for k in keys])
-    return path
+    "Write one row per image and a last `__dataset__` row (empty cells where undefined) atomically."
+    with atomic_path(path) as tmp: _write_bytes(tmp, _csv_bytes(result), sync=True)
+    return Path(path)
 
 def write_results(result: dict, json_path, csv_path=None) -> dict:
-    "Write the JSON (and the CSV if `csv_path`); returns the paths written."
-    out = dict(json=save_json(result, json_path))
-    if csv_path is not None: out['csv'] = save_csv(result, csv_path)
-    return out
+    "Write the JSON (and the CSV if `csv_path`), both or neither; returns the paths written."
+    js = _json_bytes(result)                                   # both made in memory first
+    cs = _csv_bytes(result) if csv_path is not None else None
+    with atomic_path(json_path) as tj:
+        _write_bytes(tj, js, sync=True)
+        if cs is not None:
+            with atomic_path(csv_path) as tc: _write_bytes(tc, cs, sync=True)   # renamed first
+    return dict(json=Path(json_path), **({'csv': Path(csv_path)} if cs is not None else {}))
 
 # %% ../nbs/04_metrics.ipynb #abe2ebfe
 def _as_named(results) -> dict:
@@ -443,7 +606,8 @@ def _as_named(results) -> dict:
     return dict(results)
 
 def _plot_curves(results, ax, x: str, y: str, score: tuple, xlabel: str, ylabel: str, xmax: float, title: str):
-    "Draw `curves[y]` against `curves[x]` for every named result, labelled `name (score[0] dataset[score[1]])`."
+    """Draw `curves[y]` against `curves[x]` for every named result, labelled `name (score[0]
+    dataset[score[1]])`."""
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(3.6, 3), dpi=80)
     for name, r in _as_named(results).items():
@@ -455,9 +619,12 @@ def _plot_curves(results, ax, x: str, y: str, score: tuple, xlabel: str, ylabel:
 
 def plot_pr_curves(results, ax=None, title: str = 'PR curve'):
     "Precision-recall curves of one result or of `{name: result}`; returns the axes."
-    return _plot_curves(results, ax, 'recall', 'precision', ('max F', 'Fm_max'), 'recall', 'precision', 1.02, title)
+    return _plot_curves(
+        results, ax, 'recall', 'precision', ('max F', 'Fm_max'), 'recall', 'precision', 1.02, title
+    )
 
 def plot_fm_curves(results, ax=None, title: str = 'F-measure vs threshold'):
-    "F-measure (beta^2 0.3) against the threshold for one result or `{name: result}`; returns the axes."
+    """F-measure (beta^2 0.3) against the threshold for one result or `{name: result}`; returns the
+    axes."""
     return _plot_curves(results, ax, 'threshold', 'fm', ('mean F', 'Fm_mean'), 'threshold t (u >= t)', 'F-measure', 255,
                         title)

@@ -4,12 +4,12 @@
 
 # %% ../nbs/17_model.ipynb #a0468b59
 from __future__ import annotations
-import copy, math, time
-from dataclasses import dataclass, field, asdict, replace
+from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from .core import check_task, check_fidelity, check_choice
 from .data import eval_transform, normalize
 from .edges import edge_input
@@ -18,46 +18,49 @@ from .enhancer import EdgeEnhancer
 from .pixel_decoder import MSDeformAttnPixelDecoder
 from .decoder import MaskedAttentionDecoder
 from .clip_refiner import ClipRefiner, tiny_clip_model
-from .criterion import SetCriterion
+from .criterion import SetCriterion, split_loss_key
 
 # %% auto #0
 __all__ = ['PRESETS', 'MERGES', 'FocusConfig', 'make_config', 'FocusModel', 'merge_masks', 'postprocess', 'predict',
            'build_model', 'count_parameters', 'param_groups', 'make_optimizer', 'train_step']
 
-# %% ../nbs/17_model.ipynb #99d09361
+# %% ../nbs/17_model.ipynb #53c43f96
 @dataclass
 class FocusConfig:
     "Every architectural and training-loss choice of a FOCUS model."
     arch: str = 'vit_tiny'                     # DINOv2 architecture (focus.backbone names)
-    interaction_indexes: list = None           # ViT stages; None = 4 equal stages
-    resnet_depth: int = 10                     # spatial-prior ResNet depth (10 = one BasicBlock per stage)
+    interaction_indexes: list | None = None    # ViT stages; None = 4 equal stages
+    resnet_depth: int = 10                     # spatial-prior ResNet (10: one BasicBlock a stage)
     deform_num_heads: int = 6                  # adapter MSDA heads
     drop_path_rate: float = 0.                 # ViT + ConvFFN stochastic depth (official 0.4)
     conv_dim: int = 64                         # pixel-decoder width (= decoder hidden width)
-    mask_dim: int = 64
-    enc_layers: int = 1
-    enc_heads: int = 4
-    enc_ffn: int = 128
-    gn_groups: int = 16
-    dec_layers: int = 3
-    dec_heads: int = 4
-    dec_ffn: int = 128
+    mask_dim: int = 64                         # channels of the per-pixel mask features
+    enc_layers: int = 1                        # pixel-decoder deformable encoder layers
+    enc_heads: int = 4                         # their attention heads
+    enc_ffn: int = 128                         # their FFN width
+    gn_groups: int = 16                        # GroupNorm groups in the pixel decoder
+    dec_layers: int = 3                        # transformer-decoder layers
+    dec_heads: int = 4                         # their attention heads
+    dec_ffn: int = 128                         # their FFN width
     num_points: int = 1024                     # points per mask in the losses (official 12544)
-    clip_model: str = 'tiny'                   # open_clip name, or 'tiny' (a small random CLIP for tests)
+    clip_model: str = 'tiny'                   # open_clip name, or 'tiny' (a small random CLIP)
     train_size: int = 128                      # training crop side
     test_size: int = 128                       # test short side
     fidelity: str = 'paper'                    # 'paper' | 'official'
-    task: str = 'sod'
-    joint: bool = True                         # Table 4 "JP": fg + bg ground queries (False: fg-only baseline)
+    task: str = 'sod'                          # 'sod' | 'cod' | 'sd' | 'dbd' | 'fd'
+    joint: bool = True                         # Table 4 "JP": fg + bg queries (False: fg-only)
     clip: bool = True                          # Table 4 "CR": CLIP refiner loss
     edges: bool = True                         # Table 4 "EE": edge enhancer
     freeze_vit: bool = False                   # Table 4 "◇"
-    first_layer_mask_at_test: str = 'standard' # official fidelity: 'standard' (HEAD) | 'none' (initial commit)
+    first_layer_mask_at_test: str = 'standard'  # official: 'standard' (HEAD) | 'none' (1st commit)
 
     def __post_init__(self):
         check_fidelity(self.fidelity); self.task = check_task(self.task)
-        check_choice(self.first_layer_mask_at_test, ('standard', 'none'), 'first_layer_mask_at_test')
+        check_choice(
+            self.first_layer_mask_at_test, ('standard', 'none'), 'first_layer_mask_at_test'
+        )
 
+# %% ../nbs/17_model.ipynb #1e0ec36a
 PRESETS = {
     'tiny': dict(),
     'small': dict(arch='vit_small_patch14_dinov2', resnet_depth=18, deform_num_heads=6, conv_dim=128, mask_dim=128, enc_layers=2,
@@ -72,16 +75,19 @@ PRESETS['paper-G'] = dict(PRESETS['paper-L'], arch='vit_giant_patch14_dinov2',
                           interaction_indexes=INTERACTION_INDEXES['G'], deform_num_heads=24)
 PRESETS['paper-G-frozen'] = dict(PRESETS['paper-G'], freeze_vit=True)
 
+# %% ../nbs/17_model.ipynb #47a1aba2
 def make_config(preset: str = 'tiny', **overrides) -> FocusConfig:
     "The `FocusConfig` of `preset` with `overrides` (any field); unknown names are errors."
-    if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
     bad = set(overrides) - set(FocusConfig.__dataclass_fields__)
     if bad: raise TypeError(f"unknown FocusConfig field(s): {', '.join(sorted(bad))}")
     return FocusConfig(**{**PRESETS[preset], **overrides})
 
-# %% ../nbs/17_model.ipynb #b11dcb05
+# %% ../nbs/17_model.ipynb #937b79fa
 class FocusModel(nn.Module):
-    "FOCUS: edge-enhanced DINOv2 → pixel decoder → ground-query decoder; CLIP refiner + criterion for training."
+    """FOCUS: edge-enhanced DINOv2 → pixel decoder → ground-query decoder; CLIP refiner + criterion
+    for training."""
     def __init__(self, cfg: FocusConfig, pretrained=False, clip_pretrained='auto', clip_model: nn.Module | None = None,
                  resnet_pretrained='auto'):
         super().__init__()
@@ -91,7 +97,7 @@ class FocusModel(nn.Module):
         idx = cfg.interaction_indexes or interaction_indexes(vit.depth)
         if resnet_pretrained == 'auto': resnet_pretrained = real and cfg.edges
         self.backbone = EdgeEnhancer(vit, idx, resnet_depth=cfg.resnet_depth, deform_num_heads=cfg.deform_num_heads,
-                                     drop_path_rate=cfg.drop_path_rate, fidelity=cfg.fidelity, use_edges=cfg.edges,
+                                     drop_path_rate=cfg.drop_path_rate, use_edges=cfg.edges,
                                      freeze_vit=cfg.freeze_vit, resnet_pretrained=resnet_pretrained)
         D, K = vit.embed_dim, (2 if cfg.joint else 1)
         self.sem_seg_head = nn.ModuleDict(dict(
@@ -101,53 +107,75 @@ class FocusModel(nn.Module):
             predictor=MaskedAttentionDecoder(hidden_dim=cfg.conv_dim, num_queries=2, num_classes=K, nheads=cfg.dec_heads,
                                              dim_feedforward=cfg.dec_ffn, dec_layers=cfg.dec_layers, mask_dim=cfg.mask_dim)))
         self.clip_refiner = None
-        if cfg.clip and cfg.joint:            # the refiner contrasts the fg and bg ground queries: none in the fg-only baseline
+        # the refiner contrasts the fg and bg ground queries: none in the fg-only baseline
+        if cfg.clip and cfg.joint:
             if clip_model is None and cfg.clip_model == 'tiny': clip_model = tiny_clip_model()
             if clip_pretrained == 'auto': clip_pretrained = 'openai' if real else None
-            self.clip_refiner = ClipRefiner(cfg.clip_model if cfg.clip_model != 'tiny' else 'ViT-B-16',
-                                            pretrained=clip_pretrained, task=cfg.task, fidelity=cfg.fidelity,
-                                            clip_model=clip_model)
+            self.clip_refiner = ClipRefiner(
+                cfg.clip_model if cfg.clip_model != 'tiny' else 'ViT-B-16',
+                pretrained=clip_pretrained,
+                task=cfg.task,
+                fidelity=cfg.fidelity,
+                clip_model=clip_model,
+            )
         self.criterion = SetCriterion(num_classes=K, fidelity=cfg.fidelity, task=cfg.task, num_points=cfg.num_points,
                                       joint=cfg.joint)
 
     @property
     def predictor(self): return self.sem_seg_head['predictor']
 
-    def forward_features(self, x: torch.Tensor, edges: torch.Tensor | None = None) -> dict:
-        """Padded normalised images (B,3,H,W) → decoder outputs (pred_logits, pred_masks at 1/4, pred_boxes, aux_outputs).
-        `edges`: the edge images `edge_input(x, fidelity)` when the data pipeline already computed them."""
-        cfg = self.cfg
-        if x.shape[-2] % 32 or x.shape[-1] % 32: raise ValueError(f"input {tuple(x.shape[-2:])} must be padded to a multiple of 32")
-        e = (edge_input(x, cfg.fidelity) if edges is None else edges) if cfg.edges else None
-        f = self.backbone(x, e)
-        with torch.autocast(x.device.type, enabled=False):      # the pixel decoder runs in fp32 under AMP
-            mask_features, ms = self.sem_seg_head['pixel_decoder']({k: (v.float() if torch.is_tensor(v) and v.is_floating_point() else v)
-                                                                    for k, v in f.items()})
-        kw = {}
-        if cfg.fidelity == 'paper' and cfg.joint:
-            kw = dict(pca_mask=pca_prior(f['tokens'], f['grid'], joint=False)[1], fidelity='paper')   # one PCA per image
-        elif cfg.fidelity == 'official':
-            kw = dict(first_layer_mask='none' if self.training else cfg.first_layer_mask_at_test)
-        return self.predictor(ms, mask_features, **kw)
+# %% ../nbs/17_model.ipynb #15a76710
+@patch
+def forward_predictions(self: FocusModel, x: torch.Tensor,
+                        edges: torch.Tensor | None = None) -> dict:
+    """Padded normalised images (B,3,H,W) → decoder outputs (pred_logits, pred_masks at 1/4,
+    pred_boxes, aux_outputs). `edges`: the edge images `edge_input(x, fidelity)` when the data
+    pipeline already computed them."""
+    cfg = self.cfg
+    if x.shape[-2] % 32 or x.shape[-1] % 32:
+        raise ValueError(f"input {tuple(x.shape[-2:])} must be padded to a multiple of 32")
+    e = (edge_input(x, cfg.fidelity) if edges is None else edges) if cfg.edges else None
+    f = self.backbone(x, e)
+    # the pixel decoder runs in fp32 under AMP
+    with torch.autocast(x.device.type, enabled=False):
+        mask_features, ms = self.sem_seg_head['pixel_decoder'](
+            {
+                k: (v.float() if torch.is_tensor(v) and v.is_floating_point() else v)
+                for k, v in f.items()
+            }
+        )
+    kw = {}
+    if cfg.fidelity == 'paper' and cfg.joint:
+        # one PCA per image
+        kw = dict(pca_mask=pca_prior(f['tokens'], f['grid'], joint=False)[1], fidelity='paper')
+    elif cfg.fidelity == 'official':
+        kw = dict(first_layer_mask='none' if self.training else cfg.first_layer_mask_at_test)
+    return self.predictor(ms, mask_features, **kw)
 
-    def forward(self, images: torch.Tensor, targets: list | None = None, edges: torch.Tensor | None = None):
-        "Training (`targets` given): dict of weighted losses. Otherwise: the decoder outputs."
-        out = self.forward_features(images, edges)
-        if targets is None: return out
-        clip_fn = None
-        if self.clip_refiner is not None:
-            clip_fn = lambda o: self.clip_refiner(images, o['pred_masks'], o['pred_logits'])
-        return self.criterion(out, targets, clip_loss_fn=clip_fn)
+# %% ../nbs/17_model.ipynb #dd2e098e
+@patch
+def forward(self: FocusModel, images: torch.Tensor, targets: list | None = None,
+            edges: torch.Tensor | None = None):
+    "Training (`targets` given): dict of weighted losses. Otherwise: the decoder outputs."
+    out = self.forward_predictions(images, edges)
+    if targets is None: return out
+    clip_fn = None
+    if self.clip_refiner is not None:
+        clip_fn = lambda o: self.clip_refiner(images, o['pred_masks'], o['pred_logits'])
+    return self.criterion(out, targets, clip_loss_fn=clip_fn)
 
-    def trainable_parameters(self):
-        "Parameters that train (the frozen CLIP and, with freeze_vit, the ViT excluded)."
-        return [p for p in self.parameters() if p.requires_grad]
+# %% ../nbs/17_model.ipynb #d26fef27
+@patch
+def trainable_parameters(self: FocusModel):
+    "Parameters that train (the frozen CLIP and, with freeze_vit, the ViT excluded)."
+    return [p for p in self.parameters() if p.requires_grad]
 
 # %% ../nbs/17_model.ipynb #1f00818a
 MERGES = ('paper', 'official', 'official-v0')
 
 def _fallback(s, masks):
-    "Best (query, class) candidate → its mask thresholded at 0.5 (inverted for a background candidate)."
+    """Best (query, class) candidate → its mask thresholded at 0.5 (inverted for a background
+    candidate)."""
     q, c = divmod(int(s.flatten().argmax()), s.shape[1])
     return (masks[q] > 0.5) if c == 0 else (masks[q] < 0.5)
 
@@ -155,7 +183,8 @@ def merge_masks(logits: torch.Tensor,  # (Q, K+1) class logits of one image
                 masks: torch.Tensor,   # (Q, H, W) mask logits at the output size
                 merge: str = 'paper') -> torch.Tensor:
     "Mask of interest of one image: float map in [0,1] (`'paper'`) or bool map (official merges)."
-    if merge not in MERGES: raise ValueError(f"unknown merge {merge!r}; expected one of {', '.join(MERGES)}")
+    if merge not in MERGES:
+        raise ValueError(f"unknown merge {merge!r}; expected one of {', '.join(MERGES)}")
     p = logits.float().softmax(-1)
     sig = masks.float().sigmoid()
     if p.shape[-1] == 2:   # foreground-only baseline: classes (fg, no-object)
@@ -173,10 +202,14 @@ def merge_masks(logits: torch.Tensor,  # (Q, K+1) class logits of one image
     s = p[:, :2] * ms[:, None]                                      # (Q, 2) candidate scores
     fgq, bgq = (s[:, 0] > 0.5).nonzero().flatten(), (s[:, 1] > 0.5).nonzero().flatten()
     if len(fgq) == 1 and len(bgq) == 1 and fgq[0] != bgq[0]:
-        return (sig[fgq[0]] > sig[bgq[0]]) if merge == 'official' else (m[fgq[0]] > 0) & ~(m[bgq[0]] > 0)
+        return (
+            (sig[fgq[0]] > sig[bgq[0]])
+            if merge == 'official'
+            else (m[fgq[0]] > 0) & ~(m[bgq[0]] > 0)
+        )
     return _fallback(s, sig if merge == 'official' else m)
 
-# %% ../nbs/17_model.ipynb #cda02d86
+# %% ../nbs/17_model.ipynb #64087c4d
 def postprocess(out: dict, image_sizes: list, orig_sizes: list, merge: str = 'paper') -> list:
     "Decoder outputs of a padded batch → one map per image at its original size (float or bool)."
     masks = out['pred_masks']
@@ -184,17 +217,15 @@ def postprocess(out: dict, image_sizes: list, orig_sizes: list, merge: str = 'pa
     up = F.interpolate(masks.float(), size=(Hp, Wp), mode='bilinear', align_corners=False)
     res = []
     for i, ((h, w), (H, W)) in enumerate(zip(image_sizes, orig_sizes)):
-        m = F.interpolate(up[i:i + 1, :, :h, :w], size=(H, W), mode='bilinear', align_corners=False)[0]
+        m = F.interpolate(
+            up[i : i + 1, :, :h, :w], size=(H, W), mode='bilinear', align_corners=False
+        )[0]
         res.append(merge_masks(out['pred_logits'][i], m, merge))
     return res
 
-@torch.no_grad()
-def predict(model: FocusModel, images: list, merge: str = 'paper', batch_size: int = 4, size: int | None = None) -> list:
-    "RGB uint8 images (H,W,3) of any sizes → maps at their sizes: float32 in [0,1] ('paper') or uint8 {0,1}."
-    if isinstance(images, np.ndarray) and images.ndim == 3: images = [images]
-    size = size or model.cfg.test_size
-    was = model.training; model.eval()
-    dev = next(model.parameters()).device
+# %% ../nbs/17_model.ipynb #7509714f
+def _prepare(images: list, size: int) -> list:
+    "(normalised tensor, resized (h, w), original (H, W)) per RGB uint8 image."
     prepared = []
     for im in images:
         im = np.asarray(im)
@@ -202,25 +233,77 @@ def predict(model: FocusModel, images: list, merge: str = 'paper', batch_size: i
             raise ValueError(f"predict expects RGB uint8 images (H,W,3); got {im.dtype} {im.shape}")
         r, _ = eval_transform(im, None, size)
         prepared.append((normalize(r), r.shape[:2], im.shape[:2]))
-    # batch only images that pad to the same size: the result never depends on what else is in the batch
+    return prepared
+
+def _pad_groups(prepared: list) -> dict:
+    "Image indexes by padded size (multiples of 32): only images of one group share a batch."
     groups = {}
-    for i, (x, _, _) in enumerate(prepared): groups.setdefault((-(-x.shape[1] // 32) * 32, -(-x.shape[2] // 32) * 32), []).append(i)
+    for i, (x, _, _) in enumerate(prepared):
+        groups.setdefault((-(-x.shape[1] // 32) * 32, -(-x.shape[2] // 32) * 32), []).append(i)
+    return groups
+
+# %% ../nbs/17_model.ipynb #840c6fe2
+@torch.no_grad()
+def predict(model: FocusModel, images: list, merge: str = 'paper', batch_size: int = 4,
+            size: int | None = None) -> list:
+    """RGB uint8 images (H,W,3) of any sizes → maps at their sizes: float32 in [0,1] ('paper') or
+    uint8 {0,1}."""
+    if isinstance(images, np.ndarray) and images.ndim == 3: images = [images]
+    size = size or model.cfg.test_size
+    was = model.training; model.eval()
+    dev = next(model.parameters()).device
+    prepared = _prepare(images, size)
     res = [None] * len(prepared)
     try:
-        for (H, W), idx in groups.items():
+        for (H, W), idx in _pad_groups(prepared).items():
             for s in range(0, len(idx), batch_size):
                 chunk = idx[s:s + batch_size]
                 batch = torch.zeros(len(chunk), 3, H, W, device=dev)
-                for j, i in enumerate(chunk): batch[j, :, :prepared[i][0].shape[1], :prepared[i][0].shape[2]] = prepared[i][0].to(dev)
-                maps = postprocess(model.forward_features(batch), [prepared[i][1] for i in chunk], [prepared[i][2] for i in chunk], merge)
+                for j, i in enumerate(chunk):
+                    x = prepared[i][0]
+                    batch[j, :, :x.shape[1], :x.shape[2]] = x.to(dev)
+                out = model.forward_predictions(batch)
+                maps = postprocess(out, [prepared[i][1] for i in chunk],
+                                   [prepared[i][2] for i in chunk], merge)
                 for i, m in zip(chunk, maps):
-                    res[i] = m.float().cpu().numpy() if merge == 'paper' else m.cpu().numpy().astype(np.uint8)
+                    res[i] = (
+                        m.float().cpu().numpy()
+                        if merge == 'paper'
+                        else m.cpu().numpy().astype(np.uint8)
+                    )
     finally: model.train(was)
     return res
 
 FocusModel.predict = predict
 
-# %% ../nbs/17_model.ipynb #a908b744
+# %% ../nbs/17_model.ipynb #938a0b05
+def _check_clip_file(cfg: FocusConfig, clip_pretrained):
+    "A CLIP weights file must exist and be used (not by the tiny test CLIP, not without CLIP)."
+    import os
+    from pathlib import Path
+    if not isinstance(clip_pretrained, (str, os.PathLike)): return
+    if clip_pretrained in ('auto', 'openai'): return
+    p, name = Path(clip_pretrained).expanduser(), str(clip_pretrained)
+    if not (isinstance(clip_pretrained, os.PathLike) or p.suffix or os.sep in name): return  # tag
+    if not p.is_file():
+        raise FileNotFoundError(f"clip_pretrained: CLIP checkpoint {str(p)!r} not found")
+    if not (cfg.clip and cfg.joint):
+        raise ValueError(f"clip_pretrained={str(p)!r} would be ignored: this model has no CLIP "
+                         f"refiner (clip={cfg.clip}, joint={cfg.joint})")
+    if cfg.clip_model == 'tiny':
+        raise ValueError(f"clip_pretrained={str(p)!r} would be ignored: this preset uses the tiny "
+                         f"random test CLIP (clip_model='tiny'); use clip_model='ViT-B-16'")
+
+# %% ../nbs/17_model.ipynb #0aa87554
+def _meta_clip(name: str) -> nn.Module:
+    "The open_clip model `name` on the meta device, without its 'no pretrained weights' log line."
+    import logging, open_clip
+    prev = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try: return open_clip.create_model(name, pretrained=None, device='meta', force_quick_gelu=True)
+    finally: logging.disable(prev)
+
+# %% ../nbs/17_model.ipynb #2cb0f549
 def build_model(preset: str = 'tiny',          # a key of PRESETS
                 pretrained='auto',             # DINOv2: 'auto' (True unless tiny), False (random), True (hub), path, state dict
                 clip_pretrained='auto',        # CLIP: 'auto' (follow `pretrained`), 'openai', path, or None (random)
@@ -229,12 +312,10 @@ def build_model(preset: str = 'tiny',          # a key of PRESETS
                 **overrides) -> FocusModel:    # any FocusConfig field, e.g. fidelity='official', joint=False
     "A FOCUS model of `preset`; see `FocusConfig` for the switches."
     cfg = make_config(preset, **overrides)
+    _check_clip_file(cfg, clip_pretrained)               # a path is never ignored
     if pretrained == 'auto': pretrained = preset != 'tiny'
     if meta:
-        clip_model = None
-        if cfg.clip and cfg.clip_model != 'tiny':
-            import open_clip
-            clip_model = open_clip.create_model(cfg.clip_model, pretrained=None, device='meta', force_quick_gelu=True)
+        clip_model = _meta_clip(cfg.clip_model) if cfg.clip and cfg.clip_model != 'tiny' else None
         with torch.device('meta'):
             return FocusModel(cfg, pretrained=False, clip_pretrained=None, clip_model=clip_model, resnet_pretrained=False)
     return FocusModel(cfg, pretrained=pretrained, clip_pretrained=clip_pretrained, resnet_pretrained=resnet_pretrained)
@@ -242,7 +323,8 @@ def build_model(preset: str = 'tiny',          # a key of PRESETS
 # %% ../nbs/17_model.ipynb #0cbb3669
 def count_parameters(model: nn.Module) -> dict:
     "Parameter counts (millions) per component, CLIP's frozen weights excluded."
-    def n(mod, trainable=False): return sum(p.numel() for p in mod.parameters() if (p.requires_grad or not trainable)) / 1e6
+    def n(mod, trainable=False):
+        return sum(p.numel() for p in mod.parameters() if (p.requires_grad or not trainable)) / 1e6
     bb = model.backbone
     adapter = n(bb) - n(bb.vit)
     ref = sum(p.numel() for nme, p in model.clip_refiner.named_parameters() if not nme.startswith('clip_model.')) / 1e6 \
@@ -256,7 +338,8 @@ def count_parameters(model: nn.Module) -> dict:
 _NO_DECAY = (nn.LayerNorm, nn.GroupNorm, nn.BatchNorm1d, nn.BatchNorm2d, nn.SyncBatchNorm, nn.Embedding)
 
 def param_groups(model: nn.Module, lr: float = 1e-4, backbone_multiplier: float = 0.1, weight_decay: float = 0.05) -> list:
-    "AdamW parameter groups: ×`backbone_multiplier` under `backbone`, no decay on norms and embeddings."
+    """AdamW parameter groups: ×`backbone_multiplier` under `backbone`, no decay on norms and
+    embeddings."""
     groups = {}
     for mname, mod in model.named_modules():
         for pname, p in mod.named_parameters(recurse=False):
@@ -268,7 +351,8 @@ def param_groups(model: nn.Module, lr: float = 1e-4, backbone_multiplier: float 
                  name=f"{'backbone' if bb else 'heads'}{'/no-decay' if nd else ''}") for (bb, nd), ps in sorted(groups.items())]
 
 def make_optimizer(model: nn.Module, lr: float = 1e-4, backbone_multiplier: float = 0.1, weight_decay: float = 0.05):
-    "AdamW over `param_groups` (fused kernel: 16 ms instead of 69 ms per step for the tiny preset on 2 CPU threads)."
+    """AdamW over `param_groups` (fused kernel: 16 ms instead of 69 ms per step for the tiny preset
+    on 2 CPU threads)."""
     return torch.optim.AdamW(param_groups(model, lr, backbone_multiplier, weight_decay), betas=(0.9, 0.999), eps=1e-8, fused=True)
 
 def train_step(model: FocusModel, batch: dict, opt: torch.optim.Optimizer, clip_grad: float | None = 0.01) -> dict:
@@ -281,4 +365,7 @@ def train_step(model: FocusModel, batch: dict, opt: torch.optim.Optimizer, clip_
     opt.zero_grad(set_to_none=True); total.backward()
     if clip_grad: torch.nn.utils.clip_grad_norm_(model.trainable_parameters(), clip_grad)
     opt.step()
-    return {'total': total.item(), **{k: v.item() for k, v in losses.items() if not k[-1].isdigit()}}
+    return {
+        'total': total.item(),
+        **{k: v.item() for k, v in losses.items() if split_loss_key(k)[1] is None},
+    }

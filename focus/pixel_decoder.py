@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .deform_attn import MSDeformAttn, level_start_index, pixel_centres
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['PositionEmbeddingSine', 'Conv2dNorm', 'c2_xavier_fill', 'encoder_reference_points', 'MSDeformAttnEncoderLayer',
@@ -17,14 +18,16 @@ __all__ = ['PositionEmbeddingSine', 'Conv2dNorm', 'c2_xavier_fill', 'encoder_ref
 
 # %% ../nbs/13_pixel_decoder.ipynb #f8c7ca5b
 class PositionEmbeddingSine(nn.Module):
-    "DETR/Mask2Former sine position embedding: (B,C,H,W) → (B, 2·num_pos_feats, H, W), channels [pos_y, pos_x]."
+    """DETR/Mask2Former sine position embedding: (B,C,H,W) → (B, 2·num_pos_feats, H, W), channels
+    [pos_y, pos_x]."""
     def __init__(self,
                  num_pos_feats: int = 128,     # features per axis (half the output channels)
                  temperature: float = 10000.,  # frequency base T
                  normalize: bool = True,       # scale the counters to (0, scale]
                  scale: float | None = None):  # defaults to 2π; only meaningful with normalize=True
         super().__init__()
-        if scale is not None and not normalize: raise ValueError("normalize should be True if scale is passed")
+        if scale is not None and not normalize:
+            raise ValueError("normalize should be True if scale is passed")
         if num_pos_feats % 2: raise ValueError(f"num_pos_feats must be even, got {num_pos_feats}")
         self.num_pos_feats, self.temperature, self.normalize = num_pos_feats, temperature, normalize
         self.scale = 2 * math.pi if scale is None else scale
@@ -40,18 +43,22 @@ class PositionEmbeddingSine(nn.Module):
             y = y / (y[:, -1:, :] + eps) * self.scale
             xx = xx / (xx[:, :, -1:] + eps) * self.scale
         k = torch.arange(self.num_pos_feats, dtype=torch.float32, device=x.device)
-        dim_t = self.temperature ** (2 * torch.div(k, 2, rounding_mode='floor') / self.num_pos_feats)
+        dim_t = self.temperature ** (
+            2 * torch.div(k, 2, rounding_mode='floor') / self.num_pos_feats
+        )
         px, py = xx[..., None] / dim_t, y[..., None] / dim_t
         px = torch.stack((px[..., 0::2].sin(), px[..., 1::2].cos()), dim=4).flatten(3)
         py = torch.stack((py[..., 0::2].sin(), py[..., 1::2].cos()), dim=4).flatten(3)
         pos = torch.cat((py, px), dim=3).permute(0, 3, 1, 2)
         return pos.double() if x.dtype == torch.float64 else pos
 
-    def extra_repr(self): return f"num_pos_feats={self.num_pos_feats}, temperature={self.temperature}, normalize={self.normalize}, scale={self.scale:.4f}"
+    def extra_repr(self):
+        return f"num_pos_feats={self.num_pos_feats}, temperature={self.temperature}, normalize={self.normalize}, scale={self.scale:.4f}"
 
 # %% ../nbs/13_pixel_decoder.ipynb #2e2ea096
 class Conv2dNorm(nn.Conv2d):
-    "`nn.Conv2d` with an optional `norm` child and activation function (detectron2 `Conv2d` key layout)."
+    """`nn.Conv2d` with an optional `norm` child and activation function (detectron2 `Conv2d` key
+    layout)."""
     def __init__(self, *args, norm: nn.Module | None = None, activation=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.norm, self.activation = norm, activation
@@ -69,14 +76,16 @@ def c2_xavier_fill(m: nn.Conv2d | nn.Linear):
 
 def encoder_reference_points(spatial_shapes: list | torch.Tensor, # (L,2) (H,W) per level
                              batch: int, n_levels: int | None = None, device=None) -> torch.Tensor:
-    "Pixel centres of every level normalised to [0,1] as (x,y): (batch, ΣHW, n_levels, 2), same for all levels."
+    """Pixel centres of every level normalised to [0,1] as (x,y): (batch, ΣHW, n_levels, 2), same
+    for all levels."""
     ref = pixel_centres(spatial_shapes, device)
     L = len(spatial_shapes) if n_levels is None else n_levels
     return ref[None, :, None, :].expand(batch, -1, L, -1)
 
-# %% ../nbs/13_pixel_decoder.ipynb #c8e2f2ec
+# %% ../nbs/13_pixel_decoder.ipynb #063ad329
 class MSDeformAttnEncoderLayer(nn.Module):
-    "Post-norm deformable self-attention + ReLU FFN (Mask2Former `MSDeformAttnTransformerEncoderLayer`)."
+    """Post-norm deformable self-attention + ReLU FFN (Mask2Former
+    `MSDeformAttnTransformerEncoderLayer`)."""
     def __init__(self, d_model=256, d_ffn=1024, dropout=0., n_levels=3, n_heads=8, n_points=4):
         super().__init__()
         self.self_attn = MSDeformAttn(d_model, n_levels, n_heads, n_points)
@@ -94,59 +103,66 @@ class MSDeformAttnEncoderLayer(nn.Module):
         src2 = self.linear2(self.dropout2(F.relu(self.linear1(src))))
         return self.norm2(src + self.dropout3(src2))
 
+# %% ../nbs/13_pixel_decoder.ipynb #1433aeca
 class MSDeformAttnEncoder(nn.Module):
     "A stack of `MSDeformAttnEncoderLayer`s sharing the reference points."
     def __init__(self, num_layers=6, **layer_kw):
         super().__init__()
-        self.layers = nn.ModuleList([MSDeformAttnEncoderLayer(**layer_kw) for _ in range(num_layers)])
+        self.layers = nn.ModuleList(
+            [MSDeformAttnEncoderLayer(**layer_kw) for _ in range(num_layers)]
+        )
 
     def forward(self, src, pos, spatial_shapes, level_start_index):
-        ref = encoder_reference_points(spatial_shapes, src.shape[0], len(spatial_shapes), src.device)
+        ref = encoder_reference_points(
+            spatial_shapes, src.shape[0], len(spatial_shapes), src.device
+        )
         for layer in self.layers: src = layer(src, pos, ref, spatial_shapes, level_start_index)
         return src
 
+# %% ../nbs/13_pixel_decoder.ipynb #d95f4687
 class MSDeformAttnTransformerEncoderOnly(nn.Module):
-    "Flattens the projected levels, adds position + level embeddings, runs the encoder (key prefix `transformer.`)."
+    """Flattens the projected levels, adds position + level embeddings, runs the encoder (key prefix
+    `transformer.`)."""
     def __init__(self, d_model=256, nhead=8, num_encoder_layers=6, dim_feedforward=1024, dropout=0.,
                  num_feature_levels=3, enc_n_points=4):
         super().__init__()
         self.d_model = d_model
-        self.encoder = MSDeformAttnEncoder(num_encoder_layers, d_model=d_model, d_ffn=dim_feedforward, dropout=dropout,
-                                           n_levels=num_feature_levels, n_heads=nhead, n_points=enc_n_points)
+        self.encoder = MSDeformAttnEncoder(num_encoder_layers, d_model=d_model,
+                                           d_ffn=dim_feedforward, dropout=dropout,
+                                           n_levels=num_feature_levels, n_heads=nhead,
+                                           n_points=enc_n_points)
         self.level_embed = nn.Parameter(torch.empty(num_feature_levels, d_model))
         self._reset_parameters()
 
-    def _reset_parameters(self):
-        for p in self.parameters():
-            if p.dim() > 1: nn.init.xavier_uniform_(p)
-        for m in self.modules():
-            if isinstance(m, MSDeformAttn) and hasattr(m, '_reset_parameters'): m._reset_parameters()
-        nn.init.normal_(self.level_embed)
-
     def forward(self, srcs: list, pos_embeds: list):
-        "srcs/pos_embeds: per-level (B,C,H,W) → (memory (B,ΣHW,C), spatial_shapes (L,2) long, level_start_index (L,))."
+        """srcs/pos_embeds: per-level (B,C,H,W) → (memory (B,ΣHW,C), spatial_shapes (L,2) long,
+        level_start_index (L,))."""
         flat, pos, shapes = [], [], []
         for lvl, (s, p) in enumerate(zip(srcs, pos_embeds)):
             shapes.append(s.shape[-2:])
             flat.append(s.flatten(2).transpose(1, 2))
             pos.append(p.flatten(2).transpose(1, 2) + self.level_embed[lvl].view(1, 1, -1))
-        spatial_shapes = torch.as_tensor([tuple(x) for x in shapes], dtype=torch.long, device=srcs[0].device)
+        spatial_shapes = torch.as_tensor(
+            [tuple(x) for x in shapes], dtype=torch.long, device=srcs[0].device
+        )
         starts = level_start_index(spatial_shapes)
         memory = self.encoder(torch.cat(flat, 1), torch.cat(pos, 1), spatial_shapes, starts)
         return memory, spatial_shapes, starts
 
-# %% ../nbs/13_pixel_decoder.ipynb #a01a1e44
-def _level(name: str) -> int:
-    "Stride exponent of a feature name 'resN' (stride 2**N)."
-    if not (isinstance(name, str) and name.startswith('res') and name[3:].isdigit()):
-        raise ValueError(f"feature names must look like 'res2'..'res5', got {name!r}")
-    return int(name[3:])
+# %% ../nbs/13_pixel_decoder.ipynb #dbdc4bc7
+@patch
+def _reset_parameters(self: MSDeformAttnTransformerEncoderOnly):
+    for p in self.parameters():
+        if p.dim() > 1: nn.init.xavier_uniform_(p)
+    for m in self.modules():
+        if isinstance(m, MSDeformAttn) and hasattr(m, '_reset_parameters'):
+            m._reset_parameters()
+    nn.init.normal_(self.level_embed)
 
-def _no_autocast(device_type: str):
-    return torch.autocast(device_type=device_type, enabled=False) if device_type in ('cpu', 'cuda') else contextlib.nullcontext()
-
+# %% ../nbs/13_pixel_decoder.ipynb #ffdf2b93
 class MSDeformAttnPixelDecoder(nn.Module):
-    "Mask2Former pixel decoder (official `msdeformattn.py`): `forward(features) -> (mask_features, [1/32, 1/16, 1/8])`."
+    """Mask2Former pixel decoder (official `msdeformattn.py`): `forward(features) -> (mask_features,
+    [1/32, 1/16, 1/8])`."""
     def __init__(self,
                  in_channels: dict,            # {'res2': D, 'res3': D, 'res4': D, 'res5': D}
                  conv_dim: int = 256,          # width of the encoder / FPN
@@ -161,54 +177,104 @@ class MSDeformAttnPixelDecoder(nn.Module):
         super().__init__()
         missing = [k for k in transformer_in if k not in in_channels]
         if missing: raise ValueError(f"in_channels lacks the encoder inputs {missing}")
-        if conv_dim % gn_groups: raise ValueError(f"conv_dim={conv_dim} is not divisible by gn_groups={gn_groups}")
+        if conv_dim % gn_groups: raise ValueError(f"conv_dim={conv_dim} is not divisible by "
+                                                  f"gn_groups={gn_groups}")
         self.in_channels = dict(in_channels)
-        self.transformer_in = tuple(sorted(transformer_in, key=_level))           # high → low resolution
-        self.fpn_in = tuple(sorted((k for k in in_channels if k not in transformer_in), key=_level))
-        if not self.fpn_in: raise ValueError("need at least one feature outside transformer_in (e.g. 'res2') for the FPN")
-        if _level(self.fpn_in[-1]) >= _level(self.transformer_in[0]):
-            raise ValueError("FPN features must have a finer stride than the encoder inputs")
-        self.conv_dim, self.mask_dim, self.num_feature_levels = conv_dim, mask_dim, len(self.transformer_in)
+        # each sorted high → low resolution
+        self.transformer_in, self.fpn_in = _split_features(in_channels, transformer_in)
+        self.conv_dim, self.mask_dim = conv_dim, mask_dim
+        self.num_feature_levels = len(self.transformer_in)
         # input_proj[k]: k = 0 for the coarsest level (res5), ... (low → high resolution)
-        self.input_proj = nn.ModuleList([
-            nn.Sequential(nn.Conv2d(in_channels[name], conv_dim, 1), nn.GroupNorm(gn_groups, conv_dim))
-            for name in self.transformer_in[::-1]])
-        for proj in self.input_proj:
-            nn.init.xavier_uniform_(proj[0].weight, gain=1); nn.init.constant_(proj[0].bias, 0)
-        self.transformer = MSDeformAttnTransformerEncoderOnly(conv_dim, n_heads, enc_layers, ffn_dim, dropout,
-                                                               self.num_feature_levels, n_points)
+        self.input_proj = _input_proj(in_channels, self.transformer_in, conv_dim, gn_groups)
+        self.transformer = MSDeformAttnTransformerEncoderOnly(
+            conv_dim, n_heads, enc_layers, ffn_dim, dropout, self.num_feature_levels, n_points
+        )
         self.pe_layer = PositionEmbeddingSine(conv_dim // 2, normalize=True)
         self.mask_features = nn.Conv2d(conv_dim, mask_dim, 1)
         c2_xavier_fill(self.mask_features)
         # FPN: one lateral (adapter_i) and output (layer_i) conv per extra level, finest level first
         for idx, name in enumerate(self.fpn_in[::-1]):
-            lateral = Conv2dNorm(in_channels[name], conv_dim, 1, bias=False, norm=nn.GroupNorm(gn_groups, conv_dim))
-            output = Conv2dNorm(conv_dim, conv_dim, 3, padding=1, bias=False, norm=nn.GroupNorm(gn_groups, conv_dim),
-                                activation=F.relu)
-            c2_xavier_fill(lateral); c2_xavier_fill(output)
-            self.add_module(f"adapter_{idx + 1}", lateral); self.add_module(f"layer_{idx + 1}", output)
+            lateral, output = _fpn_convs(in_channels[name], conv_dim, gn_groups)
+            self.add_module(f"adapter_{idx + 1}", lateral)
+            self.add_module(f"layer_{idx + 1}", output)
 
-    def forward(self, features: dict):
-        "features: {'res2'..'res5': (B,D,H/4..H/32,·)} → (mask_features (B,mask_dim,H/4,W/4), [1/32, 1/16, 1/8])."
-        missing = [k for k in self.in_channels if k not in features]
-        if missing: raise KeyError(f"pixel decoder inputs missing: {missing}")
-        dev = features[self.transformer_in[0]].device
-        with _no_autocast(dev.type):
-            srcs, pos = [], []
-            for k, name in enumerate(self.transformer_in[::-1]):
-                x = features[name].float()
-                srcs.append(self.input_proj[k](x)); pos.append(self.pe_layer(x))
-            memory, shapes, start = self.transformer(srcs, pos)
-            B = memory.shape[0]
-            sizes = [int(h) * int(w) for h, w in shapes.tolist()]
-            out = [m.transpose(1, 2).reshape(B, self.conv_dim, int(h), int(w))
-                   for m, (h, w) in zip(memory.split(sizes, dim=1), shapes.tolist())]
-            for idx, name in enumerate(self.fpn_in[::-1]):
-                lateral, output = getattr(self, f"adapter_{idx + 1}"), getattr(self, f"layer_{idx + 1}")
-                cur = lateral(features[name].float())
-                y = cur + F.interpolate(out[-1], size=cur.shape[-2:], mode='bilinear', align_corners=False)
-                out.append(output(y))
-            return self.mask_features(out[-1]), out[:self.num_feature_levels]
+# %% ../nbs/13_pixel_decoder.ipynb #c903f37d
+@patch
+def forward(self: MSDeformAttnPixelDecoder, features: dict):
+    """features: {'res2'..'res5': (B,D,H/4..H/32,·)} → (mask_features (B,mask_dim,H/4,W/4),
+    [1/32, 1/16, 1/8])."""
+    missing = [k for k in self.in_channels if k not in features]
+    if missing: raise KeyError(f"pixel decoder inputs missing: {missing}")
+    dev = features[self.transformer_in[0]].device
+    with _no_autocast(dev.type):
+        srcs, pos = [], []
+        for k, name in enumerate(self.transformer_in[::-1]):
+            x = features[name].float()
+            srcs.append(self.input_proj[k](x))
+            pos.append(self.pe_layer(x))
+        memory, shapes, _ = self.transformer(srcs, pos)
+        B = memory.shape[0]
+        sizes = [int(h) * int(w) for h, w in shapes.tolist()]
+        out = [m.transpose(1, 2).reshape(B, self.conv_dim, int(h), int(w))
+               for m, (h, w) in zip(memory.split(sizes, dim=1), shapes.tolist())]
+        for idx, name in enumerate(self.fpn_in[::-1]):
+            lateral = getattr(self, f"adapter_{idx + 1}")
+            output = getattr(self, f"layer_{idx + 1}")
+            cur = lateral(features[name].float())
+            y = cur + F.interpolate(
+                out[-1], size=cur.shape[-2:], mode='bilinear', align_corners=False
+            )
+            out.append(output(y))
+        return self.mask_features(out[-1]), out[:self.num_feature_levels]
+
+# %% ../nbs/13_pixel_decoder.ipynb #7ff50d89
+def _level(name: str) -> int:
+    "Stride exponent of a feature name 'resN' (stride 2**N)."
+    if not (isinstance(name, str) and name.startswith('res') and name[3:].isdigit()):
+        raise ValueError(f"feature names must look like 'res2'..'res5', got {name!r}")
+    return int(name[3:])
+
+# %% ../nbs/13_pixel_decoder.ipynb #b953a316
+def _split_features(in_channels: dict, transformer_in) -> tuple[tuple, tuple]:
+    "Encoder inputs and FPN inputs, each sorted high → low resolution; the FPN ones must be finer."
+    transformer_in = tuple(sorted(transformer_in, key=_level))
+    fpn_in = tuple(sorted((k for k in in_channels if k not in transformer_in), key=_level))
+    if not fpn_in: raise ValueError("need at least one feature outside transformer_in "
+                                    "(e.g. 'res2') for the FPN")
+    if _level(fpn_in[-1]) >= _level(transformer_in[0]):
+        raise ValueError("FPN features must have a finer stride than the encoder inputs")
+    return transformer_in, fpn_in
+
+# %% ../nbs/13_pixel_decoder.ipynb #e96de989
+def _input_proj(in_channels: dict, names: tuple, conv_dim: int, gn_groups: int) -> nn.ModuleList:
+    "1×1 conv + GroupNorm for each of `names` (sorted high → low resolution), coarsest first."
+    proj = nn.ModuleList([
+        nn.Sequential(nn.Conv2d(in_channels[name], conv_dim, 1), nn.GroupNorm(gn_groups, conv_dim))
+        for name in names[::-1]])
+    for p in proj:
+        nn.init.xavier_uniform_(p[0].weight, gain=1)
+        nn.init.constant_(p[0].bias, 0)
+    return proj
+
+# %% ../nbs/13_pixel_decoder.ipynb #a40c02f7
+def _fpn_convs(in_dim: int, conv_dim: int, gn_groups: int) -> tuple[Conv2dNorm, Conv2dNorm]:
+    "The lateral (1×1) and output (3×3, ReLU) convs of one FPN level."
+    lateral = Conv2dNorm(
+        in_dim, conv_dim, 1, bias=False, norm=nn.GroupNorm(gn_groups, conv_dim)
+    )
+    output = Conv2dNorm(conv_dim, conv_dim, 3, padding=1, bias=False,
+                        norm=nn.GroupNorm(gn_groups, conv_dim), activation=F.relu)
+    c2_xavier_fill(lateral)
+    c2_xavier_fill(output)
+    return lateral, output
+
+# %% ../nbs/13_pixel_decoder.ipynb #f968165b
+def _no_autocast(device_type: str):
+    return (
+        torch.autocast(device_type=device_type, enabled=False)
+        if device_type in ('cpu', 'cuda')
+        else contextlib.nullcontext()
+    )
 
 # %% ../nbs/13_pixel_decoder.ipynb #56b3adf0
 def pixel_decoder_param_count(D: int, **kw) -> int:

