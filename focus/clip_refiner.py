@@ -116,12 +116,14 @@ def tiny_clip_model(embed_dim: int = 32,   # joint embedding size
         if seed is not None: torch.random.set_rng_state(state)
 
 # %% ../nbs/15_clip_refiner.ipynb #4b3b7a9d
-def _random_clip(model_name: str, quick_gelu: bool):
+def _random_clip(model_name: str, quick_gelu: bool, device='cpu'):
     "A randomly initialised open_clip model, without open_clip's 'no pretrained weights' log line."
     import logging, open_clip
     prev = logging.root.manager.disable
     logging.disable(logging.WARNING)        # it would say nothing the caller did not ask for
-    try: return open_clip.create_model(model_name, pretrained=None, force_quick_gelu=quick_gelu)
+    try:
+        return open_clip.create_model(model_name, pretrained=None, device=device,
+                                      force_quick_gelu=quick_gelu)
     finally: logging.disable(prev)
 
 def _is_path(pretrained) -> bool:

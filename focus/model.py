@@ -17,7 +17,7 @@ from .backbone import DinoV2, INTERACTION_INDEXES, interaction_indexes, pca_prio
 from .enhancer import EdgeEnhancer
 from .pixel_decoder import MSDeformAttnPixelDecoder
 from .decoder import MaskedAttentionDecoder
-from .clip_refiner import ClipRefiner, tiny_clip_model
+from .clip_refiner import ClipRefiner, tiny_clip_model, _random_clip
 from .criterion import SetCriterion, split_loss_key
 
 # %% auto #0
@@ -294,15 +294,6 @@ def _check_clip_file(cfg: FocusConfig, clip_pretrained):
         raise ValueError(f"clip_pretrained={str(p)!r} would be ignored: this preset uses the tiny "
                          f"random test CLIP (clip_model='tiny'); use clip_model='ViT-B-16'")
 
-# %% ../nbs/17_model.ipynb #0aa87554
-def _meta_clip(name: str) -> nn.Module:
-    "The open_clip model `name` on the meta device, without its 'no pretrained weights' log line."
-    import logging, open_clip
-    prev = logging.root.manager.disable
-    logging.disable(logging.WARNING)
-    try: return open_clip.create_model(name, pretrained=None, device='meta', force_quick_gelu=True)
-    finally: logging.disable(prev)
-
 # %% ../nbs/17_model.ipynb #2cb0f549
 def build_model(preset: str = 'tiny',          # a key of PRESETS
                 pretrained='auto',             # DINOv2: 'auto' (True unless tiny), False (random), True (hub), path, state dict
@@ -315,7 +306,8 @@ def build_model(preset: str = 'tiny',          # a key of PRESETS
     _check_clip_file(cfg, clip_pretrained)               # a path is never ignored
     if pretrained == 'auto': pretrained = preset != 'tiny'
     if meta:
-        clip_model = _meta_clip(cfg.clip_model) if cfg.clip and cfg.clip_model != 'tiny' else None
+        meta_clip = cfg.clip and cfg.clip_model != 'tiny'
+        clip_model = _random_clip(cfg.clip_model, True, device='meta') if meta_clip else None
         with torch.device('meta'):
             return FocusModel(cfg, pretrained=False, clip_pretrained=None, clip_model=clip_model, resnet_pretrained=False)
     return FocusModel(cfg, pretrained=pretrained, clip_pretrained=clip_pretrained, resnet_pretrained=resnet_pretrained)
