@@ -67,7 +67,9 @@ def part_times(model, batch, opt, acc, cfg, steps=5) -> dict:
         gens = sample_generators(batch['samples'], cfg.seed, acc.device)
         tg = [dict(t, generator=g) for t, g in zip(batch['targets'], gens)]
         model.train()
-        t0 = time.perf_counter(); losses = model(batch['images'], tg, batch.get('edges')); t1 = time.perf_counter()
+        t0 = time.perf_counter()
+        with acc.autocast(): losses = model(batch['images'], tg, batch.get('edges'))
+        t1 = time.perf_counter()
         total = sum(losses.values()); opt.zero_grad(set_to_none=True); total.backward(); t2 = time.perf_counter()
         torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], cfg.clip_grad or 1e9)
         opt.step(); t3 = time.perf_counter()
@@ -94,16 +96,21 @@ def main():
                     help='FocusConfig override (repeatable), e.g. freeze_vit=True')
     ap.add_argument('--compile', action='store_true', help='torch.compile the model first')
     ap.add_argument('--channels-last', action='store_true', help='channels-last memory format for the convolutions')
+    ap.add_argument('--amp', default='no', choices=('no', 'bf16'), help='bf16 autocast (AMX/AVX-512 bf16 CPUs)')
+    ap.add_argument('--denormals', action='store_true',
+                    help="keep denormal floats (the engine flushes them to zero; this measures what that saves)")
     a = ap.parse_args()
+    torch.set_flush_denormal(not a.denormals)
     root = Path(tempfile.mkdtemp())
     make_synth(root, tasks=[a.task], n_train=64, n_test=1)
     base = train_config(a.profile, a.task)
     cfg = train_config(a.profile, a.task, preset=a.preset, size=a.size, batch=a.batch, data_root=str(root),
                        num_workers=a.workers, iters=a.steps + 3, model={**base.model, **dict(a.model)})
-    acc = make_accelerator('no')
+    acc = make_accelerator(a.amp)
     model, _ = build_train_model(cfg); sync_batchnorm(model)
     if a.channels_last: model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.backbone_multiplier, cfg.weight_decay), fused=True)
+    opt = torch.optim.AdamW(param_groups(model, cfg.lr, cfg.backbone_multiplier, cfg.weight_decay,
+                                         cfg.adapter_multiplier), fused=True)
     model, opt = acc.prepare(model, opt)
     if a.compile: model = torch.compile(model)
     ds, _ = make_train_data(cfg, a.size, progress=False)
@@ -119,7 +126,8 @@ def main():
     n_train = sum(p.numel() for p in model.parameters() if p.requires_grad) / 1e6
     print(f"{a.preset} @ {a.size}px, batch {a.batch}, {dict(a.model) or cfg.model}, {n_train:.2f} M trainable, "
           f"{torch.get_num_threads()} threads, {a.workers} loader workers"
-          f"{', compiled' if a.compile else ''}{', channels-last' if a.channels_last else ''}:")
+          f"{', compiled' if a.compile else ''}{', channels-last' if a.channels_last else ''}"
+          f"{', denormals kept' if a.denormals else ''}{', bf16 autocast' if a.amp == 'bf16' else ''}:")
     print(f"  {s_it:.3f} s/iteration (median of {a.steps}), waiting for data {np.median(waits) * 1e3:.0f} ms")
     print(f"  {gflop:.1f} GFLOP per step (forward + backward) → {gflop / s_it:.1f} GFLOP/s")
     print(f"  dense fp32 matmul on this machine: {peak:.0f} GFLOP/s → the step reaches {100 * gflop / s_it / peak:.0f} % of it")

