@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np, torch
 from torch.utils.flop_counter import FlopCounterMode
 from focus.synth import make_synth
+from focus.train import CPUSyncBatchNorm
 from focus.train import (train_config, build_train_model, make_accelerator, make_loader, sync_batchnorm, train_iteration,
                          param_groups, make_train_data, sample_generators)
 
@@ -53,6 +54,22 @@ class PartTimer:
     def _stop(self, n, mod): self.t[n] += time.perf_counter() - self.start.pop(id(mod))
     def remove(self):
         for h in self.handles: h.remove()
+
+
+def two_pass_bn(self, x):
+    "The batch norm the engine ran before (also with one process): mean, then mean squared deviation, in Python ops."
+    if not (self.training and self.track_running_stats): return torch.nn.BatchNorm2d.forward(self, x)
+    C = x.shape[1]
+    n = x.numel() / C
+    mean = x.sum((0, 2, 3)) / n
+    d = x - mean[:, None, None]
+    var = (d * d).sum((0, 2, 3)) / n
+    with torch.no_grad():
+        self.num_batches_tracked += 1
+        self.running_mean.lerp_(mean.detach(), self.momentum)
+        self.running_var.lerp_(var.detach() * n / (n - 1), self.momentum)
+    y = d * torch.rsqrt(var + self.eps)[:, None, None]
+    return y * self.weight[:, None, None] + self.bias[:, None, None]
 
 
 def part_times(model, batch, opt, acc, cfg, steps=5) -> dict:
@@ -96,11 +113,14 @@ def main():
                     help='FocusConfig override (repeatable), e.g. freeze_vit=True')
     ap.add_argument('--compile', action='store_true', help='torch.compile the model first')
     ap.add_argument('--channels-last', action='store_true', help='channels-last memory format for the convolutions')
+    ap.add_argument('--two-pass-bn', action='store_true',
+                    help="the engine's former one-process batch norm (two passes in Python ops) instead of PyTorch's")
     ap.add_argument('--amp', default='no', choices=('no', 'bf16'), help='bf16 autocast (AMX/AVX-512 bf16 CPUs)')
     ap.add_argument('--denormals', action='store_true',
                     help="keep denormal floats (the engine flushes them to zero; this measures what that saves)")
     a = ap.parse_args()
     torch.set_flush_denormal(not a.denormals)
+    if a.two_pass_bn: CPUSyncBatchNorm.forward = two_pass_bn
     root = Path(tempfile.mkdtemp())
     make_synth(root, tasks=[a.task], n_train=64, n_test=1)
     base = train_config(a.profile, a.task)
@@ -127,7 +147,7 @@ def main():
     print(f"{a.preset} @ {a.size}px, batch {a.batch}, {dict(a.model) or cfg.model}, {n_train:.2f} M trainable, "
           f"{torch.get_num_threads()} threads, {a.workers} loader workers"
           f"{', compiled' if a.compile else ''}{', channels-last' if a.channels_last else ''}"
-          f"{', denormals kept' if a.denormals else ''}{', bf16 autocast' if a.amp == 'bf16' else ''}:")
+          f"{', two-pass batch norm' if a.two_pass_bn else ''}{', denormals kept' if a.denormals else ''}{', bf16 autocast' if a.amp == 'bf16' else ''}:")
     print(f"  {s_it:.3f} s/iteration (median of {a.steps}), waiting for data {np.median(waits) * 1e3:.0f} ms")
     print(f"  {gflop:.1f} GFLOP per step (forward + backward) → {gflop / s_it:.1f} GFLOP/s")
     print(f"  dense fp32 matmul on this machine: {peak:.0f} GFLOP/s → the step reaches {100 * gflop / s_it / peak:.0f} % of it")
