@@ -115,9 +115,12 @@ def main():
     ap.add_argument('--channels-last', action='store_true', help='channels-last memory format for the convolutions')
     ap.add_argument('--two-pass-bn', action='store_true',
                     help="the engine's former one-process batch norm (two passes in Python ops) instead of PyTorch's")
-    ap.add_argument('--amp', default='no', choices=('no', 'bf16'), help='bf16 autocast (AMX/AVX-512 bf16 CPUs)')
+    ap.add_argument('--amp', default=None, choices=('no', 'bf16'),
+                    help="fp32 or bf16 autocast (AMX/AVX-512 bf16 CPUs); default: the profile's recipe")
     ap.add_argument('--denormals', action='store_true',
                     help="keep denormal floats (the engine flushes them to zero; this measures what that saves)")
+    ap.add_argument('--ops', type=int, default=0, metavar='N',
+                    help='also print the N operators with the most self CPU time over 3 steps (torch.profiler)')
     a = ap.parse_args()
     torch.set_flush_denormal(not a.denormals)
     if a.two_pass_bn: CPUSyncBatchNorm.forward = two_pass_bn
@@ -126,6 +129,7 @@ def main():
     base = train_config(a.profile, a.task)
     cfg = train_config(a.profile, a.task, preset=a.preset, size=a.size, batch=a.batch, data_root=str(root),
                        num_workers=a.workers, iters=a.steps + 3, model={**base.model, **dict(a.model)})
+    a.amp = a.amp or base.amp
     acc = make_accelerator(a.amp)
     model, _ = build_train_model(cfg); sync_batchnorm(model)
     if a.channels_last: model = model.to(memory_format=torch.channels_last)
@@ -156,6 +160,11 @@ def main():
         print("  where one step's time goes (median of 5 steps, ms):")
         for k, v in parts.items(): print(f"    {k:<46} {v * 1e3:7.0f}")
         print(f"    {'sum':<46} {sum(parts.values()) * 1e3:7.0f}")
+    if a.ops:
+        from torch.profiler import profile, ProfilerActivity
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(3): train_iteration(model, batch, opt, acc, cfg)
+        print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=a.ops, max_name_column_width=40))
 
 
 if __name__ == '__main__': main()

@@ -23,15 +23,17 @@ from focus.evaluate import evaluate_model
 from focus.reproduce import HEADLINE, BorderContrast, PositionPrior
 
 RECIPES = {
-    'frozen': dict(preset='small-cpu', model=dict(freeze_vit=True), lr=1e-3, backbone_multiplier=1.),
-    'finetune': dict(preset='small-cpu', model=dict(freeze_vit=False), lr=1e-3, backbone_multiplier=0.1),
+    'frozen': dict(preset='small-cpu', model=dict(freeze_vit=True), lr=1e-3, backbone_multiplier=1., amp='no'),
+    'finetune': dict(preset='small-cpu', model=dict(freeze_vit=False), lr=1e-3, backbone_multiplier=0.1, amp='no'),
     'finetune-vit': dict(preset='small-cpu', model=dict(freeze_vit=False), lr=1e-3, backbone_multiplier=0.1,
-                         adapter_multiplier=1.),
+                         adapter_multiplier=1., amp='no'),
     'finetune-vit-1e-5': dict(preset='small-cpu', model=dict(freeze_vit=False), lr=1e-3, backbone_multiplier=0.01,
-                              adapter_multiplier=1.),
-    'frozen-128': dict(preset='small-cpu', model=dict(freeze_vit=True), lr=1e-3, backbone_multiplier=1., size=128),
-    'frozen-lr3e-4': dict(preset='small-cpu', model=dict(freeze_vit=True), lr=3e-4, backbone_multiplier=1.),
-    'tiny': dict(preset='tiny', model=dict(), lr=1e-3, backbone_multiplier=1.),
+                              adapter_multiplier=1., amp='no'),
+    'finetune-vit-1e-5-bf16': dict(preset='small-cpu', model=dict(freeze_vit=False), lr=1e-3,
+                                   backbone_multiplier=0.01, adapter_multiplier=1., amp='bf16'),
+    'frozen-128': dict(preset='small-cpu', model=dict(freeze_vit=True), lr=1e-3, backbone_multiplier=1., size=128, amp='no'),
+    'frozen-lr3e-4': dict(preset='small-cpu', model=dict(freeze_vit=True), lr=3e-4, backbone_multiplier=1., amp='no'),
+    'tiny': dict(preset='tiny', model=dict(), lr=1e-3, backbone_multiplier=1., amp='no'),
 }
 SPLIT_SEED, VAL_FRACTION = 12345, 0.2
 

