@@ -12,6 +12,6 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(), long_description_content_type='text/markdown',
     packages=find_packages(include=['focus', 'focus.*']), include_package_data=True, zip_safe=False,
     install_requires=c['requirements'].split(),
-    extras_require={'dev': c['dev_requirements'].split()},
+    extras_require={k: c[f'{k}_requirements'].split() for k in ('dev', 'onnx', 'demo')},
     entry_points={'console_scripts': c['console_scripts'].split(), 'nbdev': [f"{c['lib_path']}={c['lib_path']}._modidx:d"]},
 )

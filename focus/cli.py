@@ -9,7 +9,7 @@ from pathlib import Path
 from .core import TASKS, default_data_root, get_profile, FocusDataError, UntrustedCheckpoint
 
 # %% auto #0
-__all__ = ['border_contrast_saliency', 'build_parser', 'main']
+__all__ = ['build_parser', 'main']
 
 # %% ../nbs/05_cli.ipynb #6a623173
 def _number(kind=int, lo=None, hi=None, above: bool = False, below: bool = False):
@@ -140,7 +140,6 @@ def _probe_images(files: dict) -> tuple[dict, list]:
 # %% ../nbs/05_cli.ipynb #271affd5
 def _cmd_predict(a):
     from focus.core import list_images
-    from focus.convert import load_model
     from focus.evaluate import predict_to_folder, map_ok
     files = list_images(a.images)
     if not files: raise FocusDataError(f"{a.images}: no images")
@@ -154,7 +153,7 @@ def _cmd_predict(a):
             + "; fix or remove them, or pass --skip-bad to predict the others"
         )
     good = {s: files[s] for s in shapes}
-    model = load_model(a.checkpoint, preset=a.preset, device=a.device, unsafe=a.trust_checkpoint)
+    model = _predict_model(a)
     paths = predict_to_folder(model, good, a.out, merge=a.merge, size=a.size, batch_size=a.batch_size,
                               overwrite=a.overwrite, progress=not a.quiet)
     # what is on disk, not what was attempted
@@ -162,21 +161,9 @@ def _cmd_predict(a):
     if done != len(good):
         raise OSError(f"{a.out}: {len(good) - done} of {len(good)} maps are missing or incomplete "
                       f"on disk")
-    print(f"{done} maps ({a.merge} merge) → {a.out}")
+    print(f"{done} maps ({a.merge} merge, {a.engine}) → {a.out}")
     if bad: print(f"skipped {len(bad)} unreadable image(s): {', '.join(p.name for p, _ in bad)}")
     return 0
-
-# %% ../nbs/05_cli.ipynb #9f562879
-def border_contrast_saliency(img):
-    """Non-learned baseline: each pixel's colour distance to the median border colour, scaled to
-    0…255."""
-    import numpy as np, cv2
-    lab = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2LAB).astype(np.float32)
-    lab = cv2.GaussianBlur(lab, (0, 0), 2)
-    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
-    d = np.linalg.norm(lab - np.median(border, 0), axis=-1)
-    d -= d.min()
-    return np.uint8(np.rint(255 * d / d.max())) if d.max() > 0 else np.zeros(d.shape, np.uint8)
 
 # %% ../nbs/05_cli.ipynb #b3a86f97
 def _cmd_reproduce(a):
@@ -419,6 +406,85 @@ def _model_parsers(sub):
     p.add_argument('--quiet', action='store_true')
     p.set_defaults(fn=_cmd_predict)
 
+# %% ../nbs/05_cli.ipynb #2fd3f5b3
+def _export_parsers(sub):
+    "`focus export`, and the engine `focus predict` runs on."
+    p = sub.add_parser('export', help='export a checkpoint to ONNX (checked against PyTorch)',
+                       description='Write the inference graph of a checkpoint for SIZE×SIZE inputs as ONNX, then '
+                                   'check that ONNX Runtime reproduces PyTorch on FOCUS-Synth images.')
+    p.add_argument('--checkpoint', type=_file, required=True, help='official or converted checkpoint')
+    p.add_argument('--out', type=Path, required=True, help='the .onnx file to write')
+    p.add_argument('--size', type=_number(int, 32), default=None, metavar='PX',
+                   help="input side in pixels, rounded up to 32 (default: the preset's test size)")
+    p.add_argument('--preset', type=_preset, default=None, help='model preset (default: from the checkpoint)')
+    p.add_argument('--opset', type=_number(int, 17), default=18, metavar='N', help='ONNX opset (default 18)')
+    p.add_argument('--no-check', action='store_true', help='skip the comparison with PyTorch')
+    p.add_argument('--trust-checkpoint', action='store_true', help=_TRUST)
+    p.set_defaults(fn=_cmd_export)
+    sub.choices['predict'].add_argument(
+        '--engine', choices=['torch', 'onnx'], default='torch',
+        help="'torch': a checkpoint in PyTorch; 'onnx': a graph from `focus export` in ONNX Runtime, every image "
+             "resized to the graph's size")
+
+def _predict_model(a):
+    "The model `focus predict` runs: a PyTorch checkpoint, or an exported graph (--engine onnx)."
+    onnx_file = a.checkpoint.suffix.lower() == '.onnx'
+    if a.engine == 'torch':
+        if onnx_file: raise ValueError(f"{a.checkpoint} is an ONNX graph: predict with --engine onnx")
+        from focus.convert import load_model
+        return load_model(a.checkpoint, preset=a.preset, device=a.device, unsafe=a.trust_checkpoint)
+    if not onnx_file: raise ValueError(f"{a.checkpoint}: --engine onnx takes a .onnx graph (focus export)")
+    if a.preset or a.trust_checkpoint or str(a.device) != 'cpu':
+        raise ValueError("--preset, --device and --trust-checkpoint are for PyTorch checkpoints; an ONNX graph "
+                         "knows its model and runs on the CPU")
+    from focus.export import OnnxModel
+    return OnnxModel(a.checkpoint)
+
+# %% ../nbs/05_cli.ipynb #f151a4f1
+def _cmd_export(a):
+    from focus.convert import load_model
+    from focus.export import export_onnx, check_export, graph_size
+    from focus.synth import generate_sample, sample_rng
+    model = load_model(a.checkpoint, preset=a.preset, unsafe=a.trust_checkpoint)
+    t0 = time.time()
+    out = export_onnx(model, a.out, size=a.size, opset=a.opset)
+    mb = sum(f.stat().st_size for f in (out, out.with_name(out.name + '.data')) if f.is_file()) / 2 ** 20
+    S = graph_size(a.size or model.cfg.test_size)
+    line = f"{out}: a {S}×{S} graph, {mb:.0f} MB, in {time.time() - t0:.0f} s"
+    if not a.no_check:
+        task = model.cfg.task
+        images = [generate_sample(task, sample_rng(0, task, 'test', i), size=S)[0] for i in range(2)]
+        d = check_export(model, out, images)
+        if not d <= 1e-4:
+            for f in (out, out.with_name(out.name + '.data')): f.unlink(missing_ok=True)
+            raise RuntimeError(f"{out}: ONNX Runtime differs from PyTorch by {d:.1e} (more than 1e-4) on "
+                               f"FOCUS-Synth {task} images; the graph was removed")
+        line += f"; ONNX Runtime matches PyTorch within {max(d, 1e-9):.0e} on 2 FOCUS-Synth {task} images"
+    print(line)
+    return 0
+
+# %% ../nbs/05_cli.ipynb #6c6f04e3
+def _demo_parser(sub):
+    p = sub.add_parser('demo', help='a local web page to try trained models on images',
+                       description='Serve a page (Gradio) where one drops an image and gets the mask of interest; '
+                                   'needs pip install -e ".[demo]". Stop it with Ctrl-C.')
+    p.add_argument('--checkpoint', action='append', required=True, metavar='[TASK=]PATH',
+                   help='a checkpoint or an exported .onnx graph, once per task (TASK= when the file does not '
+                        'record its task, as the released ones do not)')
+    p.add_argument('--task', choices=TASKS, default=None, help='the task of a lone checkpoint without a record')
+    p.add_argument('--host', default='127.0.0.1', help='address to listen on (default: this machine only)')
+    p.add_argument('--port', type=_number(int, 1, 65535), default=7860)
+    p.set_defaults(fn=_cmd_demo)
+
+def _cmd_demo(a):
+    try: import gradio  # noqa: F401
+    except ImportError: raise RuntimeError("the demo needs Gradio: pip install -e '.[demo]'") from None
+    from focus.demo import load_models, launch_demo
+    models = load_models(a.checkpoint, task=a.task)
+    print(f"focus demo: {', '.join(models)} on http://{a.host}:{a.port}/ (Ctrl-C stops it)", flush=True)
+    launch_demo(models, host=a.host, port=a.port, block=True)
+    return 0
+
 # %% ../nbs/05_cli.ipynb #63c9c489
 def build_parser() -> argparse.ArgumentParser:
     "The `focus` argument parser (exposed for tests and docs)."
@@ -439,6 +505,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.set_defaults(fn=_cmd_evaluate)
     _model_parsers(sub)
+    _export_parsers(sub)
+    _demo_parser(sub)
     p = sub.add_parser('reproduce', help='execute the reproduction notebooks: per-task training, '
                        'Tables 1-4, figures, audit',
                        description='Execute the reproduction notebooks of a profile '
@@ -501,7 +569,7 @@ def main(argv=None) -> int:
         except UntrustedCheckpoint as e:
             print(f"focus {a.command}: error: {_refusal(e, a.parser)}", file=sys.stderr)
             return 2
-        except (FocusDataError, OSError, ValueError, RuntimeError) as e:
+        except (FocusDataError, OSError, ValueError, RuntimeError, ImportError) as e:   # ImportError: an extra
             print(f"focus {a.command}: error: {_in_flags(str(e), a.parser)}", file=sys.stderr)
             return 2
 

@@ -12,9 +12,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # %% auto #0
 __all__ = ['TASKS', 'TASK_NAMES', 'FIDELITIES', 'SPLITS', 'SYNTH_DIR', 'SYNTH_MANIFEST', 'PROFILES', 'IMAGE_EXTS', 'check_choice',
            'check_task', 'check_fidelity', 'check_split', 'get_profile', 'default_data_root', 'seed_everything',
-           'hub_offline', 'AtomicWriteError', 'atomic_path', 'atomic_write', 'write_bytes_atomic', 'FocusDataError',
-           'read_image', 'read_mask', 'binarize', 'pickle_globals', 'UntrustedCheckpoint', 'read_checkpoint',
-           'list_images', 'few', 'match_by_stem']
+           'FocusDataError', 'read_image', 'read_mask', 'binarize', 'list_images', 'few', 'match_by_stem',
+           'hub_offline', 'AtomicWriteError', 'atomic_path', 'atomic_write', 'write_bytes_atomic', 'pickle_globals',
+           'UntrustedCheckpoint', 'read_checkpoint']
 
 # %% ../nbs/00_core.ipynb #5ec97232
 TASKS = ('sod', 'cod', 'sd', 'dbd', 'fd')
@@ -75,75 +75,6 @@ def seed_everything(seed: int):
     random.seed(seed); np.random.seed(seed)
     import sys
     if 'torch' in sys.modules: sys.modules['torch'].manual_seed(seed)
-
-# %% ../nbs/00_core.ipynb #1416013e
-@contextlib.contextmanager
-def hub_offline():
-    """Inside the block, Hugging Face hub look-ups fail at once (also when `huggingface_hub` is
-    already imported)."""
-    old_env = os.environ.get('HF_HUB_OFFLINE')
-    hfc = sys.modules.get('huggingface_hub.constants')
-    old_c = getattr(hfc, 'HF_HUB_OFFLINE', None)
-    os.environ['HF_HUB_OFFLINE'] = '1'
-    if hfc is not None: hfc.HF_HUB_OFFLINE = True
-    try: yield
-    finally:
-        if old_env is None: os.environ.pop('HF_HUB_OFFLINE', None)
-        else: os.environ['HF_HUB_OFFLINE'] = old_env
-        if hfc is not None: hfc.HF_HUB_OFFLINE = old_c
-
-# %% ../nbs/00_core.ipynb #ce047937
-class AtomicWriteError(OSError):
-    "A file could not be written; the file under that name before, if any, is unchanged."
-
-def _write_error(path, e: BaseException) -> AtomicWriteError:
-    "The one message of a failed atomic write: the target, why, and that the old file is intact."
-    if isinstance(e, AtomicWriteError): return e       # from a nested atomic write: it says it all
-    if isinstance(e, OSError) and e.strerror: why = e.strerror
-    else: why = f"{type(e).__name__}: {str(e)[:200]}"
-    if isinstance(e, RuntimeError): why += ' (disk full?)'   # torch.save's failed write
-    err = AtomicWriteError(f"cannot write {path}: {why}; the previous file, if any, is unchanged")
-    err.errno = getattr(e, 'errno', None)
-    return err
-
-# %% ../nbs/00_core.ipynb #9d267e68
-@contextlib.contextmanager
-def atomic_path(path, mkdir: bool = True):
-    "A temporary path beside `path`, renamed to `path` when the block ends, removed if it fails."
-    path = Path(path)
-    tmp = path.with_name(f'.{path.name}.{secrets.token_hex(4)}.tmp')
-    try:
-        if mkdir: path.parent.mkdir(parents=True, exist_ok=True)
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException as e:
-        with contextlib.suppress(OSError): tmp.unlink()
-        if not isinstance(e, Exception): raise           # Ctrl-C: as it is
-        raise _write_error(path, e) from e
-
-# %% ../nbs/00_core.ipynb #339cad65
-def atomic_write(path, write, mkdir: bool = False) -> Path:
-    "Call `write(f)` on a new temporary file beside `path`, flush it to disk, rename it to `path`."
-    with atomic_path(path, mkdir) as tmp, open(tmp, 'xb') as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    return Path(path)
-
-# %% ../nbs/00_core.ipynb #8346e137
-def _write_bytes(path, data: bytes, sync: bool = False):
-    "Write `data` to the new file `path`, check every byte went out; `sync`: flush it to disk."
-    with open(path, 'xb') as f:
-        n = f.write(data)
-        if sync:
-            f.flush()
-            os.fsync(f.fileno())
-    if n != len(data): raise OSError(f"short write: {n} of {len(data)} bytes")
-
-def write_bytes_atomic(path, data: bytes) -> Path:
-    "Write `data` to `path` atomically (temporary file + rename, no fsync)."
-    with atomic_path(path) as tmp: _write_bytes(tmp, data)
-    return Path(path)
 
 # %% ../nbs/00_core.ipynb #bd9c7444
 class FocusDataError(ValueError):
@@ -236,6 +167,120 @@ def read_mask(path,
 def binarize(mask: np.ndarray, thresh: int = 128) -> np.ndarray:
     "Foreground = grey value `> thresh` (the official convention, 128)."
     return np.asarray(mask) > thresh
+
+# %% ../nbs/00_core.ipynb #281fda9d
+IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+
+def list_images(folder, exts=IMAGE_EXTS) -> dict:
+    """Map stem → path for the image files in `folder` (sorted); two files with one stem are an
+    error."""
+    folder = Path(folder)
+    if not folder.is_dir(): raise FocusDataError(f"{folder}: not a directory")
+    out = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.suffix.lower() in exts:
+            if p.stem in out:
+                raise FocusDataError(f"{folder}: two files share the stem {p.stem!r}: "
+                                     f"{out[p.stem].name}, {p.name}")
+            out[p.stem] = p
+    return out
+
+# %% ../nbs/00_core.ipynb #f1cafabe
+def few(items, n: int = 8, sort: bool = False) -> str:
+    "The first `n` of `items`, comma-separated, and how many more: `'a, b … (+3 more)'`."
+    s = sorted(items) if sort else list(items)
+    return ', '.join(map(str, s[:n])) + (f' … (+{len(s) - n} more)' if len(s) > n else '')
+
+def _names(stems, n=10): return few(stems, n, sort=True)
+
+# %% ../nbs/00_core.ipynb #18f8b2e6
+def match_by_stem(pred_dir, gt_dir, exts=IMAGE_EXTS) -> list:
+    """Pairs `(stem, pred_path, gt_path)` for two folders; missing or extra files raise
+    `FocusDataError` listing them."""
+    P, G = list_images(pred_dir, exts), list_images(gt_dir, exts)
+    missing, extra = set(G) - set(P), set(P) - set(G)
+    if missing or extra:
+        msg = []
+        if missing:
+            msg.append(f"{len(missing)} ground truth(s) in {gt_dir} have no prediction in "
+                       f"{pred_dir}: {_names(missing)}")
+        if extra:
+            msg.append(
+                f"{len(extra)} prediction(s) in {pred_dir} have no ground truth in {gt_dir}: "
+                f"{_names(extra)}"
+            )
+        raise FocusDataError('; '.join(msg))
+    if not G: raise FocusDataError(f"{gt_dir}: no image files ({', '.join(exts)})")
+    return [(s, P[s], G[s]) for s in sorted(G)]
+
+# %% ../nbs/00_core.ipynb #1416013e
+@contextlib.contextmanager
+def hub_offline():
+    """Inside the block, Hugging Face hub look-ups fail at once (also when `huggingface_hub` is
+    already imported)."""
+    old_env = os.environ.get('HF_HUB_OFFLINE')
+    hfc = sys.modules.get('huggingface_hub.constants')
+    old_c = getattr(hfc, 'HF_HUB_OFFLINE', None)
+    os.environ['HF_HUB_OFFLINE'] = '1'
+    if hfc is not None: hfc.HF_HUB_OFFLINE = True
+    try: yield
+    finally:
+        if old_env is None: os.environ.pop('HF_HUB_OFFLINE', None)
+        else: os.environ['HF_HUB_OFFLINE'] = old_env
+        if hfc is not None: hfc.HF_HUB_OFFLINE = old_c
+
+# %% ../nbs/00_core.ipynb #ce047937
+class AtomicWriteError(OSError):
+    "A file could not be written; the file under that name before, if any, is unchanged."
+
+def _write_error(path, e: BaseException) -> AtomicWriteError:
+    "The one message of a failed atomic write: the target, why, and that the old file is intact."
+    if isinstance(e, AtomicWriteError): return e       # from a nested atomic write: it says it all
+    if isinstance(e, OSError) and e.strerror: why = e.strerror
+    else: why = f"{type(e).__name__}: {str(e)[:200]}"
+    if isinstance(e, RuntimeError): why += ' (disk full?)'   # torch.save's failed write
+    err = AtomicWriteError(f"cannot write {path}: {why}; the previous file, if any, is unchanged")
+    err.errno = getattr(e, 'errno', None)
+    return err
+
+# %% ../nbs/00_core.ipynb #9d267e68
+@contextlib.contextmanager
+def atomic_path(path, mkdir: bool = True):
+    "A temporary path beside `path`, renamed to `path` when the block ends, removed if it fails."
+    path = Path(path)
+    tmp = path.with_name(f'.{path.name}.{secrets.token_hex(4)}.tmp')
+    try:
+        if mkdir: path.parent.mkdir(parents=True, exist_ok=True)
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError): tmp.unlink()
+        if not isinstance(e, Exception): raise           # Ctrl-C: as it is
+        raise _write_error(path, e) from e
+
+# %% ../nbs/00_core.ipynb #339cad65
+def atomic_write(path, write, mkdir: bool = False) -> Path:
+    "Call `write(f)` on a new temporary file beside `path`, flush it to disk, rename it to `path`."
+    with atomic_path(path, mkdir) as tmp, open(tmp, 'xb') as f:
+        write(f)
+        f.flush()
+        os.fsync(f.fileno())
+    return Path(path)
+
+# %% ../nbs/00_core.ipynb #8346e137
+def _write_bytes(path, data: bytes, sync: bool = False):
+    "Write `data` to the new file `path`, check every byte went out; `sync`: flush it to disk."
+    with open(path, 'xb') as f:
+        n = f.write(data)
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
+    if n != len(data): raise OSError(f"short write: {n} of {len(data)} bytes")
+
+def write_bytes_atomic(path, data: bytes) -> Path:
+    "Write `data` to `path` atomically (temporary file + rename, no fsync)."
+    with atomic_path(path) as tmp: _write_bytes(tmp, data)
+    return Path(path)
 
 # %% ../nbs/00_core.ipynb #b23f33e8
 _MARK = object()                                        # a MARK on the modelled stack
@@ -410,48 +455,3 @@ def read_checkpoint(path,
     arr = lambda v: torch.from_numpy(np.array(v, copy=True))
     sd = {k: arr(v) if isinstance(v, np.ndarray) else v for k, v in sd.items()}
     return (sd, meta) if with_meta else sd
-
-# %% ../nbs/00_core.ipynb #281fda9d
-IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
-
-def list_images(folder, exts=IMAGE_EXTS) -> dict:
-    """Map stem → path for the image files in `folder` (sorted); two files with one stem are an
-    error."""
-    folder = Path(folder)
-    if not folder.is_dir(): raise FocusDataError(f"{folder}: not a directory")
-    out = {}
-    for p in sorted(folder.iterdir()):
-        if p.is_file() and p.suffix.lower() in exts:
-            if p.stem in out:
-                raise FocusDataError(f"{folder}: two files share the stem {p.stem!r}: "
-                                     f"{out[p.stem].name}, {p.name}")
-            out[p.stem] = p
-    return out
-
-# %% ../nbs/00_core.ipynb #f1cafabe
-def few(items, n: int = 8, sort: bool = False) -> str:
-    "The first `n` of `items`, comma-separated, and how many more: `'a, b … (+3 more)'`."
-    s = sorted(items) if sort else list(items)
-    return ', '.join(map(str, s[:n])) + (f' … (+{len(s) - n} more)' if len(s) > n else '')
-
-def _names(stems, n=10): return few(stems, n, sort=True)
-
-# %% ../nbs/00_core.ipynb #18f8b2e6
-def match_by_stem(pred_dir, gt_dir, exts=IMAGE_EXTS) -> list:
-    """Pairs `(stem, pred_path, gt_path)` for two folders; missing or extra files raise
-    `FocusDataError` listing them."""
-    P, G = list_images(pred_dir, exts), list_images(gt_dir, exts)
-    missing, extra = set(G) - set(P), set(P) - set(G)
-    if missing or extra:
-        msg = []
-        if missing:
-            msg.append(f"{len(missing)} ground truth(s) in {gt_dir} have no prediction in "
-                       f"{pred_dir}: {_names(missing)}")
-        if extra:
-            msg.append(
-                f"{len(extra)} prediction(s) in {pred_dir} have no ground truth in {gt_dir}: "
-                f"{_names(extra)}"
-            )
-        raise FocusDataError('; '.join(msg))
-    if not G: raise FocusDataError(f"{gt_dir}: no image files ({', '.join(exts)})")
-    return [(s, P[s], G[s]) for s in sorted(G)]

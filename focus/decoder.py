@@ -108,7 +108,8 @@ def pca_first_mask(pca_mask: torch.Tensor,       # (B,Ht,Wt) bool PCA foreground
         s = (pred_logits_raw[..., 0] - pred_logits_raw[..., 1]).detach()
         if Q == 2: is_fg = F.one_hot(s.argmax(1), 2).bool()
         else: is_fg = s > 0
-    return torch.where(is_fg[:, :, None, None], ~fg[:, None], fg[:, None])
+    # where(is_fg, ~fg, fg), written as an XOR: ONNX Runtime has no boolean `Where`
+    return is_fg[:, :, None, None] ^ fg[:, None]
 
 # %% ../nbs/14_decoder.ipynb #d1513ab6
 FIRST_LAYER_MASKS = ('standard', 'none')
@@ -242,9 +243,8 @@ def forward(self: MaskedAttentionDecoder, multi_scale_features: list, mask_featu
     used = []
     for i in range(self.num_layers):
         lvl = i % L
-        attn = attn.detach().clone()
-        # a fully blocked row attends everywhere
-        attn[attn.flatten(2).all(-1)] = False
+        # a fully blocked row attends everywhere (written without in-place indexing so it exports to ONNX)
+        attn = attn.detach() & ~attn.flatten(2).all(-1)[:, :, None, None]
         if return_attn: used.append(attn)
         output = self._layer(i, output, src[lvl], pos[lvl], attn, query_pos)
         pred, attn, o = self.forward_prediction_heads(output, mask_features, sizes[(i + 1) % L])

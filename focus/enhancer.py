@@ -17,8 +17,8 @@ from .core import few, read_checkpoint
 from .deform_attn import MSDeformAttn, level_start_index, pixel_centres
 
 # %% auto #0
-__all__ = ['EdgePriorModule', 'resnet_state_dict', 'deform_inputs', 'DWConv', 'ConvFFN', 'Injector', 'Extractor',
-           'InteractionBlock', 'EdgeEnhancer']
+__all__ = ['EdgePriorModule', 'deform_inputs', 'DWConv', 'ConvFFN', 'Injector', 'Extractor', 'InteractionBlock', 'EdgeEnhancer',
+           'resnet_state_dict']
 
 # %% ../nbs/12_enhancer.ipynb #e7f059ff
 def _resnet10(weights=None):
@@ -61,90 +61,6 @@ class EdgePriorModule(nn.Module):
         c1 = self.fc1(f1)
         c2, c3, c4 = (self.fc2(f2), self.fc3(f3), self.fc4(f4))
         return c1, *(c.flatten(2).transpose(1, 2) for c in (c2, c3, c4))
-
-# %% ../nbs/12_enhancer.ipynb #27d10ba7
-_IMAGENET_WEIGHTS = {18: 'ResNet18_Weights', 34: 'ResNet34_Weights', 50: 'ResNet50_Weights'}
-
-def _imagenet_resnet(depth: int) -> dict:
-    """torchvision's IMAGENET1K_V1 state dict of ResNet-`depth` (hub cache, else download); offline:
-    RuntimeError."""
-    if depth not in _IMAGENET_WEIGHTS:
-        raise ValueError(
-            f"there are no pretrained ImageNet weights for ResNet-{depth} (torchvision has 18, 34, "
-            f"50); pass resnet_pretrained=False for random initialisation"
-        )
-    w = getattr(torchvision.models, _IMAGENET_WEIGHTS[depth]).IMAGENET1K_V1
-    try: return w.get_state_dict(progress=False)
-    # URLError / socket errors offline, HTTPError, a corrupt cached file, ...
-    except Exception as e:
-        cached = Path(torch.hub.get_dir()) / 'checkpoints' / Path(w.url).name
-        raise RuntimeError(
-            f"the ImageNet ResNet-{depth} weights (torchvision IMAGENET1K_V1, {w.url}) are "
-            f"unreachable offline and not in torch's cache {cached} ({type(e).__name__}: "
-            f"{str(e)[:200]}). Pass resnet_pretrained=<local .pth of torchvision/timm "
-            f"resnet{depth}> (e.g. {Path(w.url).name}), or resnet_pretrained=False explicitly for "
-            f"random initialisation.") from e
-
-# %% ../nbs/12_enhancer.ipynb #c03d153a
-def _strip_resnet_keys(sd: dict) -> dict:
-    """Unwrap `{'state_dict'|'model': …}`, strip `module.` and the FOCUS prefixes `backbone.edge.` /
-    `edge.`, drop the heads."""
-    for k in ('state_dict', 'model'):
-        if isinstance(sd.get(k), dict): sd = sd[k]
-    sd = {k.removeprefix('module.'): v for k, v in sd.items()}
-    for pre in ('backbone.edge.', 'edge.'):     # a FOCUS checkpoint: keep only its ResNet branch
-        if any(k.startswith(pre) for k in sd):
-            sd = {k[len(pre):]: v for k, v in sd.items() if k.startswith(pre)}
-            # FOCUS's projections, not ResNet
-            sd = {k: v for k, v in sd.items() if not re.match(r'fc[1-4]\.', k)}
-            break
-    return {k: torch.as_tensor(v) for k, v in sd.items() if not k.startswith('fc.')}
-
-# %% ../nbs/12_enhancer.ipynb #8eedcdcd
-def resnet_state_dict(depth: int,  # ResNet depth: 10, 18, 34 or 50
-                      source,  # False | True (torchvision IMAGENET1K_V1) | path to a local checkpoint | state dict
-                     ) -> dict | None:
-    """ResNet-`depth` weights for the spatial prior under torchvision names, `fc.*` dropped; `None`
-    for `source=False`."""
-    if depth not in _RESNETS:
-        raise ValueError(f"resnet depth {depth} is not supported; use one of {sorted(_RESNETS)}")
-    if source is False or source is None: return None
-    if source is True: return _strip_resnet_keys(_imagenet_resnet(depth))
-    if isinstance(source, (str, os.PathLike)): return _strip_resnet_keys(read_checkpoint(source))
-    if isinstance(source, Mapping): return _strip_resnet_keys(dict(source))
-    raise TypeError(f"resnet_pretrained must be False, True, a path or a state dict, not "
-                    f"{type(source).__name__}")
-
-# %% ../nbs/12_enhancer.ipynb #9da3f332
-@patch
-def load_resnet(self: EdgePriorModule, sd: dict, source: str = 'state dict'):
-    """Load ResNet weights (torchvision names, no `fc.*`) into conv1/bn1/layer1..4, strictly;
-    `source` names them in errors."""
-    own = {k: v for k, v in self.state_dict().items() if not re.match(r'fc[1-4]\.', k)}
-    optional = {k for k in own if k.endswith('num_batches_tracked')}
-    missing, unexpected = set(own) - set(sd) - optional, set(sd) - set(own)
-    shapes = [
-        f"{k} {tuple(sd[k].shape)} vs {tuple(own[k].shape)}"
-        for k in sorted(set(sd) & set(own))
-        if sd[k].shape != own[k].shape
-    ]
-    if missing or unexpected or shapes:
-        msg = [f"{len(missing)} missing: {few(missing, sort=True)}" if missing else '',
-               f"{len(unexpected)} unexpected: {few(unexpected, sort=True)}" if unexpected else '',
-               f"{len(shapes)} shape mismatch(es): {'; '.join(shapes[:8])}" if shapes else '']
-        raise RuntimeError(f"{source}: does not fit ResNet-{self.depth} (conv1/bn1/layer1..4): "
-                           + '; '.join(m for m in msg if m))
-    self.load_state_dict(sd, strict=False)
-
-# %% ../nbs/12_enhancer.ipynb #9be00765
-@patch
-def _load_pretrained(self: EdgePriorModule, pretrained):
-    "Load the ResNet weights that `pretrained` names (True, a path, a state dict); keep the origin."
-    sd = resnet_state_dict(self.depth, pretrained)
-    if isinstance(pretrained, (str, os.PathLike)): origin = str(pretrained)
-    else: origin = 'torchvision IMAGENET1K_V1' if pretrained is True else 'the given state dict'
-    self.pretrained = origin
-    self.load_resnet(sd, origin)
 
 # %% ../nbs/12_enhancer.ipynb #ffac4e40
 def deform_inputs(x: torch.Tensor,  # (B, 3, h, w) padded input, h and w multiples of 32
@@ -389,3 +305,87 @@ def forward(self: EdgeEnhancer,
     else: feats, x = self._plain_pyramid(x, cls, (Ht, Wt), (h // 16, w // 16))
     f = [getattr(self, f'norm{i + 1}')(fi) for i, fi in enumerate(feats)]
     return dict(res2=f[0], res3=f[1], res4=f[2], res5=f[3], tokens=x, grid=(Ht, Wt))
+
+# %% ../nbs/12_enhancer.ipynb #27d10ba7
+_IMAGENET_WEIGHTS = {18: 'ResNet18_Weights', 34: 'ResNet34_Weights', 50: 'ResNet50_Weights'}
+
+def _imagenet_resnet(depth: int) -> dict:
+    """torchvision's IMAGENET1K_V1 state dict of ResNet-`depth` (hub cache, else download); offline:
+    RuntimeError."""
+    if depth not in _IMAGENET_WEIGHTS:
+        raise ValueError(
+            f"there are no pretrained ImageNet weights for ResNet-{depth} (torchvision has 18, 34, "
+            f"50); pass resnet_pretrained=False for random initialisation"
+        )
+    w = getattr(torchvision.models, _IMAGENET_WEIGHTS[depth]).IMAGENET1K_V1
+    try: return w.get_state_dict(progress=False)
+    # URLError / socket errors offline, HTTPError, a corrupt cached file, ...
+    except Exception as e:
+        cached = Path(torch.hub.get_dir()) / 'checkpoints' / Path(w.url).name
+        raise RuntimeError(
+            f"the ImageNet ResNet-{depth} weights (torchvision IMAGENET1K_V1, {w.url}) are "
+            f"unreachable offline and not in torch's cache {cached} ({type(e).__name__}: "
+            f"{str(e)[:200]}). Pass resnet_pretrained=<local .pth of torchvision/timm "
+            f"resnet{depth}> (e.g. {Path(w.url).name}), or resnet_pretrained=False explicitly for "
+            f"random initialisation.") from e
+
+# %% ../nbs/12_enhancer.ipynb #c03d153a
+def _strip_resnet_keys(sd: dict) -> dict:
+    """Unwrap `{'state_dict'|'model': …}`, strip `module.` and the FOCUS prefixes `backbone.edge.` /
+    `edge.`, drop the heads."""
+    for k in ('state_dict', 'model'):
+        if isinstance(sd.get(k), dict): sd = sd[k]
+    sd = {k.removeprefix('module.'): v for k, v in sd.items()}
+    for pre in ('backbone.edge.', 'edge.'):     # a FOCUS checkpoint: keep only its ResNet branch
+        if any(k.startswith(pre) for k in sd):
+            sd = {k[len(pre):]: v for k, v in sd.items() if k.startswith(pre)}
+            # FOCUS's projections, not ResNet
+            sd = {k: v for k, v in sd.items() if not re.match(r'fc[1-4]\.', k)}
+            break
+    return {k: torch.as_tensor(v) for k, v in sd.items() if not k.startswith('fc.')}
+
+# %% ../nbs/12_enhancer.ipynb #8eedcdcd
+def resnet_state_dict(depth: int,  # ResNet depth: 10, 18, 34 or 50
+                      source,  # False | True (torchvision IMAGENET1K_V1) | path to a local checkpoint | state dict
+                     ) -> dict | None:
+    """ResNet-`depth` weights for the spatial prior under torchvision names, `fc.*` dropped; `None`
+    for `source=False`."""
+    if depth not in _RESNETS:
+        raise ValueError(f"resnet depth {depth} is not supported; use one of {sorted(_RESNETS)}")
+    if source is False or source is None: return None
+    if source is True: return _strip_resnet_keys(_imagenet_resnet(depth))
+    if isinstance(source, (str, os.PathLike)): return _strip_resnet_keys(read_checkpoint(source))
+    if isinstance(source, Mapping): return _strip_resnet_keys(dict(source))
+    raise TypeError(f"resnet_pretrained must be False, True, a path or a state dict, not "
+                    f"{type(source).__name__}")
+
+# %% ../nbs/12_enhancer.ipynb #9da3f332
+@patch
+def load_resnet(self: EdgePriorModule, sd: dict, source: str = 'state dict'):
+    """Load ResNet weights (torchvision names, no `fc.*`) into conv1/bn1/layer1..4, strictly;
+    `source` names them in errors."""
+    own = {k: v for k, v in self.state_dict().items() if not re.match(r'fc[1-4]\.', k)}
+    optional = {k for k in own if k.endswith('num_batches_tracked')}
+    missing, unexpected = set(own) - set(sd) - optional, set(sd) - set(own)
+    shapes = [
+        f"{k} {tuple(sd[k].shape)} vs {tuple(own[k].shape)}"
+        for k in sorted(set(sd) & set(own))
+        if sd[k].shape != own[k].shape
+    ]
+    if missing or unexpected or shapes:
+        msg = [f"{len(missing)} missing: {few(missing, sort=True)}" if missing else '',
+               f"{len(unexpected)} unexpected: {few(unexpected, sort=True)}" if unexpected else '',
+               f"{len(shapes)} shape mismatch(es): {'; '.join(shapes[:8])}" if shapes else '']
+        raise RuntimeError(f"{source}: does not fit ResNet-{self.depth} (conv1/bn1/layer1..4): "
+                           + '; '.join(m for m in msg if m))
+    self.load_state_dict(sd, strict=False)
+
+# %% ../nbs/12_enhancer.ipynb #9be00765
+@patch
+def _load_pretrained(self: EdgePriorModule, pretrained):
+    "Load the ResNet weights that `pretrained` names (True, a path, a state dict); keep the origin."
+    sd = resnet_state_dict(self.depth, pretrained)
+    if isinstance(pretrained, (str, os.PathLike)): origin = str(pretrained)
+    else: origin = 'torchvision IMAGENET1K_V1' if pretrained is True else 'the given state dict'
+    self.pretrained = origin
+    self.load_resnet(sd, origin)

@@ -22,7 +22,8 @@ from .synth import make_synth
 # %% auto #0
 __all__ = ['PNG_SIGNATURE', 'PNG_END', 'STAMP', 'TASK_METRICS', 'METRIC_NAMES', 'SUMMARY_COLUMNS', 'TestSet', 'folder_set',
            'test_sets', 'write_map', 'map_ok', 'image_shape', 'model_fingerprint', 'predict_to_folder', 'score_maps',
-           'format_summary', 'evaluate_model', 'test_checkpoint', 'atomic_path', 'write_bytes_atomic']
+           'format_summary', 'evaluate_model', 'test_checkpoint', 'border_contrast_saliency', 'BorderContrast',
+           'PositionPrior', 'atomic_path', 'write_bytes_atomic']
 
 # %% ../nbs/20_evaluate.ipynb #90421735
 @dataclass
@@ -151,7 +152,8 @@ def image_shape(path) -> tuple:
 
 def model_fingerprint(model) -> str:
     """16 hex digits hashing a model's state dict (names, dtypes, shapes, bytes); its class name if
-    it has none."""
+    it has none. A model with a `fingerprint()` method (an ONNX graph) names itself."""
+    if callable(getattr(model, 'fingerprint', None)): return model.fingerprint()   # e.g. ONNX
     h = hashlib.blake2b(digest_size=8)
     sd = model.state_dict() if hasattr(model, 'state_dict') else {}
     if not sd: h.update(type(model).__qualname__.encode())
@@ -421,3 +423,30 @@ def test_checkpoint(checkpoint,                             # .pth/.pt/.pkl/.saf
     return evaluate_model(model, task, out, data=data, root=root, protocols=protocols, merge=merge, size=size,
                           batch_size=batch_size, limit=limit, overwrite=overwrite, progress=progress, images=images,
                           masks=masks, skip_missing=skip_missing)
+
+# %% ../nbs/20_evaluate.ipynb #b5918294
+def border_contrast_saliency(img: np.ndarray) -> np.ndarray:
+    "Each pixel's Lab distance to the median border colour of `img` (H×W×3 RGB uint8), as uint8 0…255."
+    lab = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = cv2.GaussianBlur(lab, (0, 0), 2)
+    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
+    d = np.linalg.norm(lab - np.median(border, 0), axis=-1)
+    d -= d.min()
+    return np.uint8(np.rint(255 * d / d.max())) if d.max() > 0 else np.zeros(d.shape, np.uint8)
+
+class BorderContrast:
+    "The border-contrast floor as a model: `predict` gives each image's map in [0, 1]."
+    def predict(self, images, merge: str = 'paper', size=None) -> list:
+        return [border_contrast_saliency(im) / 255. for im in images]
+
+class PositionPrior:
+    "The position floor as a model: the same centred Gaussian (σ = 0.2 × side) for every image."
+    def predict(self, images, merge: str = 'paper', size=None) -> list:
+        out = []
+        for im in images:
+            h, w = np.asarray(im).shape[:2]
+            y, x = np.ogrid[:h, :w]
+            dy, dx = (y - (h - 1) / 2) / (0.2 * h), (x - (w - 1) / 2) / (0.2 * w)
+            out.append(np.exp(-(dy ** 2 + dx ** 2) / 2))
+        return out
+

@@ -609,12 +609,12 @@ def _plot_curves(results, ax, x: str, y: str, score: tuple, xlabel: str, ylabel:
     """Draw `curves[y]` against `curves[x]` for every named result, labelled `name (score[0]
     dataset[score[1]])`."""
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(3.6, 3), dpi=80)
+    if ax is None: _, ax = plt.subplots(figsize=(3.6, 3), dpi=100)
     for name, r in _as_named(results).items():
         c = r['curves']
         ax.plot(c[x], c[y], label=f"{name} ({score[0]} {r['dataset'][score[1]]:.3f})")
     ax.set(xlabel=xlabel, ylabel=ylabel, xlim=(0, xmax), ylim=(0, 1.02), title=title)
-    ax.legend(fontsize=7); ax.grid(alpha=.3)
+    ax.legend(fontsize=8); ax.grid(alpha=.3)
     return ax
 
 def plot_pr_curves(results, ax=None, title: str = 'PR curve'):

