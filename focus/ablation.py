@@ -330,8 +330,9 @@ def show_deltas(runs: pd.DataFrame, metric: str = 'Sm', protocol: str = 'standar
             ax.axhline(0, color='k', lw=.8)
             ax.set_xticks(range(len(rows)), rows, rotation=30, ha='right', fontsize=10)
             ax.set_ylabel(f'Δ {lab} vs baseline', fontsize=10)
-            ax.set_title(f"{t.upper()} ({set_label(runs[runs['task'] == t]['dataset'].iloc[0])}"
-                         f"; the paper: {PAPER_SETS_T4[t]})", fontsize=10)
+            ax.set_title(
+                f"{t.upper()} ({set_label(runs[runs['task'] == t]['dataset'].iloc[0])}; "
+                f"the paper: {PAPER_SETS_T4[t]})", fontsize=10)
             ax.legend(fontsize=10, loc='best')
         fig.tight_layout()
     return fig

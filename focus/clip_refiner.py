@@ -145,10 +145,10 @@ def build_clip(model_name: str = 'ViT-B-16',        # open_clip architecture nam
     if _is_path(pretrained):
         path = Path(pretrained).expanduser()
         if not path.is_file():
-            raise FileNotFoundError(f"CLIP checkpoint {str(path)!r} not found; pass an existing "
-                                    f"open_clip checkpoint file, pretrained='openai' (needs the "
-                                    f"weights cached or network) or pretrained=None for a randomly "
-                                    f"initialised CLIP")
+            raise FileNotFoundError(
+                f"CLIP checkpoint {str(path)!r} not found; pass an existing open_clip "
+                "checkpoint file, pretrained='openai' (needs the weights cached or "
+                f"network) or pretrained=None for a randomly initialised CLIP")
         return open_clip.create_model(model_name, pretrained=str(path), force_quick_gelu=quick_gelu)
     cfg = open_clip.pretrained.get_pretrained_cfg(model_name, str(pretrained))
     if not cfg:
@@ -286,8 +286,9 @@ def fused_images(self: ClipRefiner, images_norm, pred_masks, pred_logits):
     [query 0, query 1]."""
     B, Q = pred_masks.shape[:2]
     if Q != 2 or pred_logits.shape[:2] != (B, 2):
-        raise ValueError(f"the CLIP refiner needs 2 queries; got pred_masks "
-                         f"{tuple(pred_masks.shape)}, pred_logits {tuple(pred_logits.shape)}")
+        raise ValueError(
+            "the CLIP refiner needs 2 queries; got pred_masks "
+            f"{tuple(pred_masks.shape)}, pred_logits {tuple(pred_logits.shape)}")
     m = F.interpolate(
         pred_masks.float(), size=self.image_size, mode='bilinear', align_corners=False
     )
@@ -318,8 +319,9 @@ def forward(self: ClipRefiner,
            ) -> torch.Tensor:
     "Scalar CLIP loss of one prediction stage."
     if self.fidelity == 'paper' and pred_logits.shape[-1] != 3:
-        raise ValueError(f"paper-fidelity CLIP refiner needs fg/bg/no-object logits (K+1 = 3); "
-                         f"got {pred_logits.shape[-1]}")
+        raise ValueError(
+            "paper-fidelity CLIP refiner needs fg/bg/no-object "
+            f"logits (K+1 = 3); got {pred_logits.shape[-1]}")
     I, T = self.features(images_norm, pred_masks, pred_logits)
     loss = paper_clip_loss if self.fidelity == 'paper' else official_clip_loss
     return loss(I, T, self.tau)

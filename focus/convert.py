@@ -124,8 +124,9 @@ def load_official(model: nn.Module, checkpoint, strict: bool = True,
     sd = read_checkpoint(checkpoint, unsafe) if isinstance(checkpoint, (str, Path)) else checkpoint
     sd, rep = convert_state_dict(sd, model)
     if strict and not rep.ok:
-        raise RuntimeError(f"checkpoint does not match the model (build it with the preset and "
-                           f"fidelity='official' of the checkpoint):\n{rep}")
+        raise RuntimeError(
+            "checkpoint does not match the model (build it with the "
+            f"preset and fidelity='official' of the checkpoint):\n{rep}")
     model.load_state_dict(sd, strict=False)
     return rep
 
@@ -199,8 +200,8 @@ def download_official(backbone: str, task: str, cache_dir=None) -> Path:
         ) from None
     files = sorted(p for pat in CHECKPOINT_PATTERNS for p in d.rglob(pat))
     if not files:
-        raise RuntimeError(f"{repo}: no checkpoint file ({', '.join(CHECKPOINT_PATTERNS)}) in the "
-                           f"download at {d}")
+        raise RuntimeError(
+            f"{repo}: no checkpoint file ({', '.join(CHECKPOINT_PATTERNS)}) in the download at {d}")
     return files[0]
 
 # %% ../nbs/18_convert.ipynb #ac7f8d79
@@ -209,9 +210,9 @@ def _assumed_fidelity(path, meta: dict, cfg: dict, preset: str, given: str | Non
     fid = meta.get('fidelity', cfg.get('fidelity'))
     if fid is None:
         fid = 'official'
-        warnings.warn(f"{path} does not record the fidelity its weights were trained with; "
-                      f"assuming 'official' (if it was trained with fidelity 'paper', its maps "
-                      f"will differ slightly)", CheckpointWarning)
+        warnings.warn(
+            f"{path} does not record the fidelity its weights were trained with; assuming 'official' "
+            "(if it was trained with fidelity 'paper', its maps will differ slightly)", CheckpointWarning)
     if given is None and 'preset' not in meta and not cfg:
         warnings.warn(f"{path} does not record its preset; assuming {preset!r} from its ViT width",
                       CheckpointWarning)

@@ -40,8 +40,8 @@ def check_fidelity(fidelity: str) -> str:
     """Return `fidelity` if it is 'paper' or 'official', else raise a `ValueError` naming the valid
     values."""
     if fidelity not in FIDELITIES:
-        raise ValueError(f"unknown fidelity {fidelity!r}; expected one of "
-                         f"{', '.join(map(repr, FIDELITIES))}")
+        raise ValueError(
+            f"unknown fidelity {fidelity!r}; expected one of {', '.join(map(repr, FIDELITIES))}")
     return fidelity
 
 # %% ../nbs/00_core.ipynb #c5e27a19
@@ -61,8 +61,8 @@ def get_profile(default: str = 'smoke') -> str:
     error, not a silent default."""
     p = os.environ.get('FOCUS_PROFILE', default).strip().lower()
     if p not in PROFILES:
-        raise ValueError(f"FOCUS_PROFILE={p!r} is not a profile; expected one of "
-                         f"{', '.join(PROFILES)}")
+        raise ValueError(
+            f"FOCUS_PROFILE={p!r} is not a profile; expected one of {', '.join(PROFILES)}")
     return p
 
 # %% ../nbs/00_core.ipynb #a794ff58
@@ -95,8 +95,8 @@ def _to_u8(a: np.ndarray, path=None) -> np.ndarray:
     if a.dtype == np.uint8: return a
     if a.dtype == bool: return a.astype(np.uint8) * 255
     if not np.issubdtype(a.dtype, np.integer):
-        raise FocusDataError(f"{path}: floating-point image ({a.dtype}); save maps as 8-bit (or "
-                             f"16-bit) integers")
+        raise FocusDataError(
+            f"{path}: floating-point image ({a.dtype}); save maps as 8-bit (or 16-bit) integers")
     if a.min() < 0 or a.max() > 65535:
         raise FocusDataError(f"{path}: values outside 0..65535 ({a.min()}..{a.max()})")
     if a.max() <= 255: return a.astype(np.uint8)
@@ -180,8 +180,8 @@ def list_images(folder, exts=IMAGE_EXTS) -> dict:
     for p in sorted(folder.iterdir()):
         if p.is_file() and p.suffix.lower() in exts:
             if p.stem in out:
-                raise FocusDataError(f"{folder}: two files share the stem {p.stem!r}: "
-                                     f"{out[p.stem].name}, {p.name}")
+                raise FocusDataError(
+                    f"{folder}: two files share the stem {p.stem!r}: {out[p.stem].name}, {p.name}")
             out[p.stem] = p
     return out
 
@@ -202,8 +202,9 @@ def match_by_stem(pred_dir, gt_dir, exts=IMAGE_EXTS) -> list:
     if missing or extra:
         msg = []
         if missing:
-            msg.append(f"{len(missing)} ground truth(s) in {gt_dir} have no prediction in "
-                       f"{pred_dir}: {_names(missing)}")
+            msg.append(
+                f"{len(missing)} ground truth(s) in {gt_dir} have "
+                f"no prediction in {pred_dir}: {_names(missing)}")
         if extra:
             msg.append(
                 f"{len(extra)} prediction(s) in {pred_dir} have no ground truth in {gt_dir}: "

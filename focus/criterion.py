@@ -48,12 +48,13 @@ def targets_from_mask(label_map,
     normalised cxcywh)."""
     lm = torch.as_tensor(np.asarray(label_map) if not torch.is_tensor(label_map) else label_map)
     if lm.ndim != 2:
-        raise ValueError(f"targets_from_mask expects an (H, W) label map; got shape "
-                         f"{tuple(lm.shape)}")
+        raise ValueError(
+            f"targets_from_mask expects an (H, W) label map; got shape {tuple(lm.shape)}")
     bad = set(torch.unique(lm).tolist()) - set(classes) - {ignore_value}
     if bad:
-        raise ValueError(f"label map has values {sorted(bad)}; expected {list(classes)} or "
-                         f"{ignore_value} (ignore)")
+        raise ValueError(
+            f"label map has values {sorted(bad)}; expected "
+            f"{list(classes)} or {ignore_value} (ignore)")
     t = make_targets(lm, ignore=ignore_value, classes=classes)
     return dict(t, masks=t['masks'].float())
 
@@ -107,8 +108,8 @@ def sample_uncertain_points(logits: torch.Tensor,            # (N, 1, H, W) mask
     n_cand = int(num_points * oversample_ratio)
     n_unc = int(importance_sample_ratio * num_points)
     if n_unc > n_cand:
-        raise ValueError(f"importance_sample_ratio·P = {n_unc} exceeds the {n_cand} oversampled "
-                         f"candidates")
+        raise ValueError(
+            f"importance_sample_ratio·P = {n_unc} exceeds the {n_cand} oversampled candidates")
     kw = dict(device=logits.device, dtype=torch.float32, generator=generator)
     cand = torch.rand(N, n_cand, 2, **kw)
     unc = point_uncertainty(point_sample(logits.float(), cand))[:, 0]          # (N, n_cand)
@@ -248,9 +249,10 @@ def _matched_targets(targets, indices, key: str) -> torch.Tensor:
 def loss_labels(self: SetCriterion, out, targets, indices):
     logits = out['pred_logits'].float()
     if logits.shape[-1] != self.num_classes + 1:
-        raise ValueError(f"pred_logits has {logits.shape[-1]} classes; this criterion expects "
-                         f"{self.num_classes + 1} (num_classes={self.num_classes} + no-object, "
-                         f"joint={self.joint})")
+        raise ValueError(
+            f"pred_logits has {logits.shape[-1]} classes; this criterion "
+            f"expects {self.num_classes + 1} (num_classes={self.num_classes} "
+            f"+ no-object, joint={self.joint})")
     dev = logits.device
     tc = torch.full(logits.shape[:2], self.num_classes, dtype=torch.long, device=dev)
     b, s = _src_index(indices)

@@ -288,8 +288,7 @@ def _set_images(spec: DatasetSpec, idir: Path, P: list) -> list:
     other = [p.name for p in files
              if p.suffix.lower() != spec.image_ext and p.suffix.lower() in IMAGE_EXTS]
     if other:
-        P.append(f'{len(other)} image file(s) without the official extension {spec.image_ext} '
-                 f'ignored: '
+        P.append(f'{len(other)} image file(s) without the official extension {spec.image_ext} ignored: '
                  + ', '.join(other[:5]) + (' …' if len(other) > 5 else ''))
     return [p for p in imgs if spec.keep(p.stem)]
 
@@ -328,12 +327,12 @@ def _check_pair(spec: DatasetSpec, ip: Path, masks: dict, mdir, check: str, prob
             P.append(f'unreadable file: {mp.name} ({_why(e, mp)})'); bad = True
         if isz and msz and isz != msz:
             if spec.skip_size_mismatch:
-                P.append(f'size mismatch: {ip.name} {isz[0]}x{isz[1]} vs {mp.name} '
-                         f'{msz[0]}x{msz[1]} (skipped by the official rule)')
+                P.append(
+                    f'size mismatch: {ip.name} {isz[0]}x{isz[1]} vs {mp.name} '
+                    f'{msz[0]}x{msz[1]} (skipped by the official rule)')
                 rep.skipped.append(ip.stem)
                 return bad
-            P.append(f'size mismatch: {ip.name} {isz[0]}x{isz[1]} vs {mp.name} '
-                     f'{msz[0]}x{msz[1]}')
+            P.append(f'size mismatch: {ip.name} {isz[0]}x{isz[1]} vs {mp.name} {msz[0]}x{msz[1]}')
             bad = True
     rep.pairs.append((ip.stem, ip, mp))
     return bad
@@ -601,8 +600,9 @@ def normalize(img, dtype=torch.float32) -> torch.Tensor:
         else torch.as_tensor(img)
     )
     if t.ndim not in (3, 4) or t.shape[-1] != 3:
-        raise ValueError(f"normalize expects an RGB image (H, W, 3) or a batch (B, H, W, 3); got "
-                         f"shape {tuple(t.shape)}")
+        raise ValueError(
+            "normalize expects an RGB image (H, W, 3) or a "
+            f"batch (B, H, W, 3); got shape {tuple(t.shape)}")
     t = t.movedim(-1, -3).contiguous().to(dtype)
     m, s = _stats(t)
     return t.sub(m).div_(s)          # out of place first: `t` may share memory with `img`
@@ -611,8 +611,9 @@ def denormalize(x: torch.Tensor) -> torch.Tensor:
     """Normalised `(3, H, W)` / `(B, 3, H, W)` → RGB `uint8` torch tensor `(H, W, 3)` / `(B, H, W,
     3)` (rounded, clipped)."""
     if not torch.is_tensor(x) or x.ndim not in (3, 4) or x.shape[-3] != 3:
-        raise ValueError(f"denormalize expects a tensor (3, H, W) or (B, 3, H, W); got "
-                         f"{getattr(x, 'shape', type(x))}")
+        raise ValueError(
+            "denormalize expects a tensor (3, H, W) or (B, "
+            f"3, H, W); got {getattr(x, 'shape', type(x))}")
     x = x.detach().float()
     m, s = _stats(x)
     return (x * s + m).round_().clamp_(0, 255).to(torch.uint8).movedim(-3, -1)
@@ -626,12 +627,11 @@ def _dataset_items(specs: list, root: Path) -> list:
         if r.status == 'missing':
             raise FocusDataError(f'data set {s.name}: ' + '; '.join(r.problems))
         if r.mask_dir is None:
-            raise FocusDataError(f'data set {s.name}: mask folder not found: '
-                                 f'{root/s.mask_dir}')
+            raise FocusDataError(f'data set {s.name}: mask folder not found: {root/s.mask_dir}')
         nomask = [p for p in r.problems if p.startswith('image without mask')]
-        if nomask: raise FocusDataError(f'data set {s.name}: {len(nomask)} image(s) without '
-                                        f'mask: '
-                                        + '; '.join(p.split(': ', 1)[1] for p in nomask[:10]))
+        if nomask:
+            raise FocusDataError(f'data set {s.name}: {len(nomask)} image(s) without mask: '
+                                 + '; '.join(p.split(': ', 1)[1] for p in nomask[:10]))
         items += [(s.name, stem, ip, mp) for stem, ip, mp in r.pairs]
     return items
 
@@ -678,8 +678,9 @@ def load(self: FocusDataset, index: int) -> tuple:
     img, mask = read_image(ip), read_mask(mp)
     if img.shape[:2] != mask.shape:
         if self.on_mismatch == 'error':
-            raise FocusDataError(f'{ip} ({img.shape[1]}x{img.shape[0]}) and its mask {mp} '
-                                 f'({mask.shape[1]}x{mask.shape[0]}) differ in size')
+            raise FocusDataError(
+                f'{ip} ({img.shape[1]}x{img.shape[0]}) and its mask '
+                f'{mp} ({mask.shape[1]}x{mask.shape[0]}) differ in size')
         mask = cv2.resize(mask, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST)
     return img, mask
 

@@ -180,8 +180,8 @@ def _memory(self: MaskedAttentionDecoder, multi_scale_features: list):
     src, pos, sizes = [], [], []
     for i, x in enumerate(multi_scale_features):
         if x.shape[1] != C:
-            raise ValueError(f"feature level {i} has {x.shape[1]} channels, expected "
-                             f"hidden_dim={C}")
+            raise ValueError(
+                f"feature level {i} has {x.shape[1]} channels, expected hidden_dim={C}")
         sizes.append(tuple(x.shape[-2:]))
         # (HW,B,C)
         pos.append(self.pe_layer(x).flatten(2).permute(2, 0, 1).to(x.dtype))
@@ -196,8 +196,8 @@ def _first_attn_mask(self: MaskedAttentionDecoder, attn, pred, size, first_mask,
     B, Q = attn.shape[:2]
     if first_mask is not None:
         if first_mask.dim() != 4 or first_mask.shape[:2] != (B, Q):
-            raise ValueError(f"first_mask must be (B={B}, Q={Q}, h, w) bool, got "
-                             f"{tuple(first_mask.shape)}")
+            raise ValueError(
+                f"first_mask must be (B={B}, Q={Q}, h, w) bool, got {tuple(first_mask.shape)}")
         fm = first_mask.bool()
         if tuple(fm.shape[-2:]) != size:
             fm = F.interpolate(fm.float(), size=size, mode='nearest') > 0.5
@@ -230,8 +230,9 @@ def forward(self: MaskedAttentionDecoder, multi_scale_features: list, mask_featu
     mode = self.first_layer_mask if first_layer_mask is None else first_layer_mask
     _check_first_layer_mask(mode)
     if mask_features.shape[1] != self.mask_dim:
-        raise ValueError(f"mask_features has {mask_features.shape[1]} channels, expected "
-                         f"mask_dim={self.mask_dim}")
+        raise ValueError(
+            f"mask_features has {mask_features.shape[1]} "
+            f"channels, expected mask_dim={self.mask_dim}")
     B = mask_features.shape[0]
     src, pos, sizes = self._memory(multi_scale_features)
     # (Q,B,C)

@@ -83,12 +83,13 @@ def _shape_list(spatial_shapes) -> list[tuple[int, int]]:
     "Spatial shapes as a list of `(H, W)` ints, from a `(L, 2)` tensor or a sequence of pairs."
     if isinstance(spatial_shapes, torch.Tensor):
         if spatial_shapes.device.type == 'meta':
-            raise ValueError("spatial_shapes is on the meta device; keep it on the CPU (it holds "
-                             "the level sizes)")
+            raise ValueError(
+                "spatial_shapes is on the meta device; keep "
+                "it on the CPU (it holds the level sizes)")
         spatial_shapes = spatial_shapes.tolist()
     out = [(int(h), int(w)) for h, w in spatial_shapes]
-    if not out or any(h <= 0 or w <= 0 for h, w in out): raise ValueError(f"bad spatial shapes "
-                                                                          f"{out}")
+    if not out or any(h <= 0 or w <= 0 for h, w in out):
+        raise ValueError(f"bad spatial shapes {out}")
     return out
 
 # %% ../nbs/11_deform_attn.ipynb #f60e40b9
@@ -97,20 +98,23 @@ def _check_msda_inputs(value: torch.Tensor, shapes: list[tuple[int, int]],
     "A `ValueError` unless the shapes of `ms_deform_attn`'s inputs fit together."
     N, S, M, _ = value.shape
     if sampling_locations.dim() != 6 or sampling_locations.shape[-1] != 2:
-        raise ValueError(f"sampling_locations must be (N, Lq, heads, levels, points, 2), got "
-                         f"{tuple(sampling_locations.shape)}")
+        raise ValueError(
+            "sampling_locations must be (N, Lq, heads, levels, "
+            f"points, 2), got {tuple(sampling_locations.shape)}")
     _, Lq, M2, L, P, _ = sampling_locations.shape
     if M2 != M or sampling_locations.shape[0] != N:
-        raise ValueError(f"sampling_locations {tuple(sampling_locations.shape)} do not match value "
-                         f"{tuple(value.shape)}")
-    if len(shapes) != L: raise ValueError(f"{len(shapes)} spatial shapes but sampling locations "
-                                          f"have {L} levels")
+        raise ValueError(
+            f"sampling_locations {tuple(sampling_locations.shape)} "
+            f"do not match value {tuple(value.shape)}")
+    if len(shapes) != L:
+        raise ValueError(f"{len(shapes)} spatial shapes but sampling locations have {L} levels")
     if sum(h * w for h, w in shapes) != S:
-        raise ValueError(f"value has {S} tokens but the spatial shapes {shapes} hold "
-                         f"{sum(h * w for h, w in shapes)}")
+        raise ValueError(
+            f"value has {S} tokens but the spatial shapes "
+            f"{shapes} hold {sum(h * w for h, w in shapes)}")
     if tuple(attention_weights.shape) != (N, Lq, M, L, P):
-        raise ValueError(f"attention_weights must be {(N, Lq, M, L, P)}, got "
-                         f"{tuple(attention_weights.shape)}")
+        raise ValueError(
+            f"attention_weights must be {(N, Lq, M, L, P)}, got {tuple(attention_weights.shape)}")
 
 # %% ../nbs/11_deform_attn.ipynb #51514848
 def level_start_index(spatial_shapes) -> torch.Tensor:
@@ -145,8 +149,9 @@ class MSDeformAttn(nn.Module):
         super().__init__()
         self.d_value = int(ratio * d_model)
         if d_model % n_heads or self.d_value % n_heads:
-            raise ValueError(f"d_model ({d_model}) and value dim ({self.d_value}) must be "
-                             f"divisible by n_heads ({n_heads})")
+            raise ValueError(
+                f"d_model ({d_model}) and value dim ({self.d_value}) "
+                f"must be divisible by n_heads ({n_heads})")
         self.d_model, self.n_levels, self.n_heads = d_model, n_levels, n_heads
         self.n_points, self.ratio = n_points, ratio
         self.vectorised = True  # plain switch (not state): `ms_deform_attn`'s code path
@@ -184,12 +189,13 @@ def sampling(self: MSDeformAttn, query, reference_points, input_spatial_shapes):
     N, Lq, _ = query.shape
     M, L, P = self.n_heads, self.n_levels, self.n_points
     shapes = _shape_list(input_spatial_shapes)
-    if len(shapes) != L: raise ValueError(f"module has {L} levels but {len(shapes)} spatial "
-                                          f"shapes were given")
+    if len(shapes) != L:
+        raise ValueError(f"module has {L} levels but {len(shapes)} spatial shapes were given")
     if (reference_points.dim() != 4 or reference_points.shape[2] not in (1, L)
             or reference_points.shape[-1] not in (2, 4)):
-        raise ValueError(f"reference_points must be (N, Lq, {L} or 1, 2 or 4), got "
-                         f"{tuple(reference_points.shape)}")
+        raise ValueError(
+            f"reference_points must be (N, Lq, {L} or 1, 2 "
+            f"or 4), got {tuple(reference_points.shape)}")
     off = self.sampling_offsets(query).view(N, Lq, M, L, P, 2)
     aw = F.softmax(self.attention_weights(query).view(N, Lq, M, L * P), -1).view(N, Lq, M, L, P)
     ref = reference_points[:, :, None, :, None, :]
@@ -214,13 +220,15 @@ def forward(self: MSDeformAttn,
     N, S, _ = input_flatten.shape
     shapes = _shape_list(input_spatial_shapes)
     if sum(h * w for h, w in shapes) != S:
-        raise ValueError(f"input_flatten has {S} tokens but the spatial shapes {shapes} hold "
-                         f"{sum(h * w for h, w in shapes)}")
+        raise ValueError(
+            f"input_flatten has {S} tokens but the spatial shapes "
+            f"{shapes} hold {sum(h * w for h, w in shapes)}")
     if input_level_start_index is not None and input_level_start_index.device.type != 'meta':
         starts = level_start_index(shapes).tolist()
         if [int(s) for s in input_level_start_index.tolist()] != starts:
-            raise ValueError(f"input_level_start_index {input_level_start_index.tolist()} does "
-                             f"not match the shapes (expected {starts})")
+            raise ValueError(
+                f"input_level_start_index {input_level_start_index.tolist()} "
+                f"does not match the shapes (expected {starts})")
     value = self.value_proj(input_flatten)
     if input_padding_mask is not None:
         value = value.masked_fill(input_padding_mask[..., None], 0.0)

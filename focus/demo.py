@@ -25,14 +25,15 @@ def read_upload(path) -> tuple[np.ndarray, list[str]]:
         with Image.open(path) as im: (w, h), mode = im.size, im.mode
     except Image.DecompressionBombError:
         mp = Image.MAX_IMAGE_PIXELS // 10 ** 6
-        raise FocusDataError(f"{name}: too large to open safely (more than {mp} megapixels); "
-                             "resize it first") from None
+        raise FocusDataError(
+            f"{name}: too large to open safely (more than {mp} megapixels); resize it first") from None
     except (OSError, ValueError, SyntaxError):
-        raise FocusDataError(f"{name}: not an image this demo can read "
-                             "(PNG, JPEG, BMP, TIFF or WebP)") from None
+        raise FocusDataError(
+            f"{name}: not an image this demo can read (PNG, JPEG, BMP, TIFF or WebP)") from None
     if w * h > MAX_MEGAPIXELS * 10 ** 6:
-        raise FocusDataError(f"{name}: {w}×{h} is {w * h / 1e6:.0f} megapixels; the demo takes "
-                             f"at most {MAX_MEGAPIXELS} (resize it first)")
+        raise FocusDataError(
+            f"{name}: {w}×{h} is {w * h / 1e6:.0f} megapixels; the "
+            f"demo takes at most {MAX_MEGAPIXELS} (resize it first)")
     wide = mode in _WIDE_MODES
     notes = [f"{name}: a {mode} image (16 bits or more a pixel), scaled to 8 bits"] if wide else []
     return read_image(path), notes
@@ -51,27 +52,21 @@ def segment(model, img: np.ndarray) -> dict:
                 seconds=time.perf_counter() - t0)
 
 # %% ../nbs/25_demo.ipynb #b15dbd50
-def _one_model(path: Path):
-    "A checkpoint (PyTorch) or an exported graph (.onnx), ready to predict."
-    if path.suffix.lower() == '.onnx':
-        from focus.export import OnnxModel
-        return OnnxModel(path)
-    from focus.convert import load_model
-    return load_model(path)
-
 def load_models(checkpoints, task: str | None = None) -> dict:
     """`{task: model}` of `checkpoints` (paths or `TASK=PATH`), each loaded once; `task`: the task
     of a lone checkpoint that does not record one."""
     models, checkpoints = {}, list(checkpoints)
     if not checkpoints:
-        raise ValueError("no checkpoint: give one or more with --checkpoint PATH or TASK=PATH (a model "
-                         "trained with focus train, one from focus.convert.download_official, or a "
-                         "graph from focus export)")
+        raise ValueError(
+            "no checkpoint: give one or more with --checkpoint PATH or "
+            "TASK=PATH (a model trained with focus train, one from "
+            "focus.convert.download_official, or a graph from focus export)")
     for c in checkpoints:
         t, path = (str(c).split('=', 1) if '=' in str(c) else (None, str(c)))
         path = Path(path)
         if not path.is_file(): raise FileNotFoundError(f"{path}: no such checkpoint")
-        m = _one_model(path)
+        from focus.export import load_predictor            # a checkpoint, or a graph from focus export
+        m = load_predictor(path)
         t = t or (task if len(checkpoints) == 1 and task else m.cfg.task)
         if t not in TASKS:
             raise ValueError(f"{path}: unknown task {t!r}; expected one of {', '.join(TASKS)}")

@@ -41,8 +41,8 @@ def edge_map(img_u8: np.ndarray, fidelity: str = 'paper', overlay: bool = True) 
     f = check_fidelity(fidelity)
     img = np.ascontiguousarray(img_u8)
     if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-        raise ValueError(f"edge_map expects an RGB uint8 image (H, W, 3); got {img.dtype} of shape "
-                         f"{img.shape}")
+        raise ValueError(
+            f"edge_map expects an RGB uint8 image (H, W, 3); got {img.dtype} of shape {img.shape}")
     base, edges = _canny_rgb(img, f)
     if not overlay: return edges
     return cv2.addWeighted(base, IMAGE_WEIGHT, edges, EDGE_WEIGHT, 0)
@@ -58,9 +58,10 @@ def _check_batch(x_norm):
     ok = (torch.is_tensor(x_norm) and x_norm.ndim in (3, 4) and x_norm.shape[-3] == 3
           and x_norm.is_floating_point())
     if not ok:
-        raise ValueError(f"edge_input expects a float tensor (B, 3, H, W) or (3, H, W); got "
-                         f"{getattr(x_norm, 'dtype', type(x_norm))} of shape "
-                         f"{tuple(getattr(x_norm, 'shape', ()))}")
+        raise ValueError(
+            "edge_input expects a float tensor (B, 3, H, W) or (3, "
+            f"H, W); got {getattr(x_norm, 'dtype', type(x_norm))} "
+            f"of shape {tuple(getattr(x_norm, 'shape', ()))}")
 
 def edge_input(x_norm: torch.Tensor, fidelity: str = 'paper') -> torch.Tensor:
     """The image the ResNet branch of the edge enhancer receives, `(B, 3, H, W)` (or `(3, H, W)`)

@@ -186,8 +186,9 @@ def _stage_ranges(interaction_indexes, depth: int) -> list:
     prev = -1
     for a, b in idx:
         if a != prev + 1 or b < a or b >= depth:
-            raise ValueError(f"interaction_indexes {idx} must be consecutive [first, last] "
-                             f"ranges inside the {depth} ViT blocks")
+            raise ValueError(
+                f"interaction_indexes {idx} must be consecutive "
+                f"[first, last] ranges inside the {depth} ViT blocks")
         prev = b
     return idx
 
@@ -254,8 +255,8 @@ def _adapter_pyramid(self: EdgeEnhancer, x, cls, x_norm, edge_img, grid):
     if edge_img is None:
         raise ValueError("use_edges=True needs edge_img (see focus.edges.edge_input)")
     if edge_img.shape[-2:] != x_norm.shape[-2:]:
-        raise ValueError(f"edge_img size {tuple(edge_img.shape[-2:])} differs from x_norm "
-                         f"size {(h, w)}")
+        raise ValueError(
+            f"edge_img size {tuple(edge_img.shape[-2:])} differs from x_norm size {(h, w)}")
     d1, d2 = deform_inputs(x_norm, self.patch_size, (Ht, Wt))
     c1, c2, c3, c4 = self.edge(edge_img)
     c = torch.cat(
@@ -356,8 +357,9 @@ def resnet_state_dict(depth: int,  # ResNet depth: 10, 18, 34 or 50
     if source is True: return _strip_resnet_keys(_imagenet_resnet(depth))
     if isinstance(source, (str, os.PathLike)): return _strip_resnet_keys(read_checkpoint(source))
     if isinstance(source, Mapping): return _strip_resnet_keys(dict(source))
-    raise TypeError(f"resnet_pretrained must be False, True, a path or a state dict, not "
-                    f"{type(source).__name__}")
+    raise TypeError(
+        "resnet_pretrained must be False, True, a path "
+        f"or a state dict, not {type(source).__name__}")
 
 # %% ../nbs/12_enhancer.ipynb #9da3f332
 @patch

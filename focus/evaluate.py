@@ -52,9 +52,9 @@ def _registered_set(name: str, root: Path, skip_missing: bool = False) -> TestSe
         raise FocusDataError(msg)
     if rep.status != 'found':
         more = f" … (+{len(rep.problems) - 5} more)" if len(rep.problems) > 5 else ''
-        raise FocusDataError(f"{what} under {root} is incomplete: "
-                             f"{'; '.join(rep.problems[:5])}{more}. Fix it (`focus datasets` lists "
-                             f"every problem) or score it as a folder (images=…, masks=…)")
+        raise FocusDataError(
+            f"{what} under {root} is incomplete: {'; '.join(rep.problems[:5])}{more}. Fix it "
+            f"(`focus datasets` lists every problem) or score it as a folder (images=…, masks=…)")
     return TestSet(name, {s: i for s, i, _ in rep.pairs}, {s: m for s, _, m in rep.pairs})
 
 # %% ../nbs/20_evaluate.ipynb #6d88f886
@@ -71,8 +71,8 @@ def folder_set(images, masks, name: str | None = None) -> TestSet:
             else []
         )
         if no_image:
-            msg.append(f"{len(no_image)} mask(s) in {masks} have no image in {images}: "
-                       f"{_names(no_image)}")
+            msg.append(
+                f"{len(no_image)} mask(s) in {masks} have no image in {images}: {_names(no_image)}")
         raise FocusDataError('; '.join(msg))
     if not I: raise FocusDataError(f"{images}: no image files ({', '.join(IMAGE_EXTS)})")
     name = name or (images.parent.name if images.name.lower() == 'images' else images.name)
@@ -106,13 +106,14 @@ def test_sets(task: str,                    # one of focus.core.TASKS
         if data == 'synth': return [_synth_set(task, root)]
         sets = [s for n in task_datasets(task, 'test') if (s := _registered_set(n, root, skip_missing)) is not None]
         if not sets:
-            raise FocusDataError(f"no {task} test set found under {root}; `focus datasets` shows "
-                                 f"the layout")
+            raise FocusDataError(
+                f"no {task} test set found under {root}; `focus datasets` shows the layout")
         return sets
     d = Path(data)
     if not d.is_dir():
-        raise FocusDataError(f"{d}: not a directory (data must be 'synth', 'real' or a folder "
-                             f"holding images/ and masks/)")
+        raise FocusDataError(
+            f"{d}: not a directory (data must be 'synth', "
+            f"'real' or a folder holding images/ and masks/)")
     return [folder_set(d/'images', d/'masks', name=d.name)]
 
 # %% ../nbs/20_evaluate.ipynb #000a44dd
@@ -177,9 +178,10 @@ def _claim_folder(out_dir: Path, stamp: dict, overwrite: bool):
             if old
             else f'no {STAMP} says how they were made'
         )
-        raise FocusDataError(f"{out_dir}: holds {len(maps)} map(s) made by another model or with "
-                             f"other settings ({why}); pass overwrite=True (--overwrite on the "
-                             f"command line) to replace them, or write to another folder")
+        raise FocusDataError(
+            f"{out_dir}: holds {len(maps)} map(s) made by another model or "
+            f"with other settings ({why}); pass overwrite=True (--overwrite on "
+            f"the command line) to replace them, or write to another folder")
     if old is not None:
         for p in maps: p.unlink()
     write_bytes_atomic(f, json.dumps(stamp, indent=1).encode())
@@ -200,8 +202,9 @@ def _predict_chunk(model, chunk: list, images: dict, paths: dict, merge: str, si
         raise RuntimeError(f"predict returned {len(maps)} maps for {len(ims)} images")
     for s, im, m in zip(chunk, ims, maps):
         if np.shape(m) != im.shape[:2]:
-            raise ValueError(f"{images[s]}: predict returned a map of shape {np.shape(m)} "
-                             f"for an image of shape {im.shape[:2]}")
+            raise ValueError(
+                f"{images[s]}: predict returned a map of shape "
+                f"{np.shape(m)} for an image of shape {im.shape[:2]}")
         write_map(paths[s], m)
 
 # %% ../nbs/20_evaluate.ipynb #13d7f84b
@@ -249,8 +252,9 @@ def score_maps(maps: dict,                             # stem -> map path
     protocols = _protocols(protocols)
     if set(maps) != set(masks):
         a, b = set(maps) - set(masks), set(masks) - set(maps)
-        raise FocusDataError(f"maps and masks differ: {len(a)} map(s) without mask ({_names(a)}), "
-                             f"{len(b)} mask(s) without map ({_names(b)})")
+        raise FocusDataError(
+            f"maps and masks differ: {len(a)} map(s) without mask "
+            f"({_names(a)}), {len(b)} mask(s) without map ({_names(b)})")
     evs = {p: Evaluator(p) for p in protocols}
     for s in tqdm(sorted(masks), desc=desc, unit='img', disable=not progress):
         pred, gt, labels = read_pair(maps[s], masks[s])
@@ -297,9 +301,8 @@ def format_summary(df: pd.DataFrame,  # the summary of `evaluate_model` (or its 
     line = lambda r: '  '.join(
         v.ljust(w[i]) if i < 2 else v.rjust(w[i]) for i, v in enumerate(r)
     ).rstrip()
-    legend = f"{task} ({TASK_NAMES[task]}): " + ', '.join(f"{c} {METRIC_NAMES[c][1]} "
-                                                          f"{METRIC_NAMES[c][0]}"
-                                                           for c in cols)
+    legend = f"{task} ({TASK_NAMES[task]}): " + ', '.join(
+        f"{c} {METRIC_NAMES[c][1]} {METRIC_NAMES[c][0]}" for c in cols)
     return '\n'.join([legend, line(head), line(['-' * x for x in w])] + [line(r) for r in rows])
 
 # %% ../nbs/20_evaluate.ipynb #b9116ccf
@@ -316,8 +319,8 @@ def _check_sets(sets) -> list:
         if not ts.images: raise FocusDataError(f"test set {ts.name!r} has no image")
         if set(ts.images) != set(ts.masks):
             d = set(ts.images) ^ set(ts.masks)
-            raise FocusDataError(f"test set {ts.name!r}: images and masks differ in {len(d)} "
-                                 f"stem(s): {_names(d)}")
+            raise FocusDataError(
+                f"test set {ts.name!r}: images and masks differ in {len(d)} stem(s): {_names(d)}")
     names = [ts.name for ts in sets]
     if not sets or len(set(names)) != len(names):
         raise ValueError(f"need distinct test-set names, got {names}")
@@ -416,8 +419,9 @@ def test_checkpoint(checkpoint,                             # .pth/.pt/.pkl/.saf
     if task is None:
         task = read_checkpoint(checkpoint, with_meta=True)[1].get('task')
         if task is None:
-            raise ValueError(f"{checkpoint}: the checkpoint does not say which task it was trained "
-                             f"for; pass task=…")
+            raise ValueError(
+                f"{checkpoint}: the checkpoint does not say "
+                f"which task it was trained for; pass task=…")
     task = check_task(task)
     model = load_model(checkpoint, device=device)
     return evaluate_model(model, task, out, data=data, root=root, protocols=protocols, merge=merge, size=size,

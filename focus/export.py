@@ -16,8 +16,8 @@ from .edges import edge_input
 from .model import MERGES, postprocess
 
 # %% auto #0
-__all__ = ['TWO_GB', 'InferenceGraph', 'graph_size', 'square_input', 'graph_feeds', 'predict_square', 'export_onnx', 'OnnxModel',
-           'check_export']
+__all__ = ['TWO_GB', 'InferenceGraph', 'graph_size', 'square_input', 'graph_feeds', 'predict_square', 'weights_file',
+           'export_files', 'export_onnx', 'OnnxModel', 'load_predictor', 'check_export']
 
 # %% ../nbs/24_export.ipynb #51fe2336
 class InferenceGraph(nn.Module):
@@ -78,17 +78,26 @@ def _need(module: str):
     import importlib
     try: return importlib.import_module(module)
     except ImportError:
-        raise ImportError(f"{module} is not installed: pip install -e '.[onnx]' "
-                          "(ONNX export and runtime)") from None
+        raise ImportError(
+            f"{module} is not installed: pip install -e '.[onnx]' (ONNX export and runtime)") from None
 
 TWO_GB = 2 ** 31 - 2 ** 20          # protobuf's limit on one file, with room for the graph itself
+
+def weights_file(path) -> Path:
+    "Where an export keeps its weights when they do not fit in the graph's file: `<path>.data` beside it."
+    path = Path(path)
+    return path.with_name(path.name + '.data')
+
+def export_files(path) -> list:
+    "The files of an export that exist: the graph, and its weights file if it has one."
+    return [f for f in (Path(path), weights_file(path)) if f.is_file()]
 
 def _save(m, out: Path, external_over: int) -> bool:
     "Save `m` as `out`; its weights go to `out.data` when over `external_over` bytes (→ True)."
     onnx = _need('onnx')
     big = sum(t.ByteSize() for t in m.graph.initializer) > external_over
     onnx.save_model(m, str(out), save_as_external_data=big, all_tensors_to_one_file=True,
-                    location=out.name + '.data', size_threshold=1024)
+                    location=weights_file(out).name, size_threshold=1024)
     return big
 
 # %% ../nbs/24_export.ipynb #af99d4db
@@ -116,7 +125,7 @@ def export_onnx(model,                   # a FocusModel (eval mode is set here)
         meta = dict(size=S, arch=c.arch, fidelity=c.fidelity, task=c.task, opset=opset,
                     inputs=','.join(g.inputs), preset=preset)
         onnx.helper.set_model_props(m, {f'focus_{k}': str(v) for k, v in meta.items()})
-        data = out.with_name(out.name + '.data')
+        data = weights_file(out)
         # the weights first, the graph last; without weights of its own, an older export's are stale
         if big := _save(m, work/out.name, external_over): os.replace(work/data.name, data)
         os.replace(work/out.name, out)
@@ -141,8 +150,8 @@ class OnnxModel:
             raise FocusDataError(f"{self.path}: not a readable ONNX graph ({why})") from None
         meta = self.session.get_modelmeta().custom_metadata_map
         if 'focus_size' not in meta:
-            raise FocusDataError(f"{self.path}: an ONNX graph, but not one `focus export` wrote "
-                                 "(no focus metadata)")
+            raise FocusDataError(
+                f"{self.path}: an ONNX graph, but not one `focus export` wrote (no focus metadata)")
         self.meta = {k[len('focus_'):]: v for k, v in meta.items() if k.startswith('focus_')}
         self.size, self.inputs = int(self.meta['size']), self.meta['inputs'].split(',')
         self.cfg = SimpleNamespace(test_size=self.size, fidelity=self.meta['fidelity'],
@@ -153,10 +162,9 @@ class OnnxModel:
         "16 hex digits hashing the graph file (and its weights): the maps' record names it so."
         if self._digest is None:
             h = hashlib.blake2b(digest_size=8)
-            for f in (self.path, self.path.with_name(self.path.name + '.data')):
-                if f.is_file():
-                    with open(f, 'rb') as fh:
-                        for block in iter(lambda: fh.read(1 << 24), b''): h.update(block)
+            for f in export_files(self.path):
+                with open(f, 'rb') as fh:
+                    for block in iter(lambda: fh.read(1 << 24), b''): h.update(block)
             self._digest = h.hexdigest()
         return self._digest
 
@@ -170,8 +178,9 @@ def _onnx_predict(self: OnnxModel, images, merge: str = 'paper', size: int | Non
     on the way in): float32 in [0,1] ('paper') or uint8 {0,1}."""
     check_choice(merge, MERGES, 'merge')
     if size is not None and graph_size(size) != self.size:
-        raise ValueError(f"{self.path} is a graph for {self.size}×{self.size} inputs, not {size}: "
-                         f"export one for that size (focus export --size {size})")
+        raise ValueError(
+            f"{self.path} is a graph for {self.size}×{self.size} inputs, not "
+            f"{size}: export one for that size (focus export --size {size})")
     S, res = self.size, []
     for im in ([images] if isinstance(images, np.ndarray) and images.ndim == 3 else images):
         feeds = graph_feeds(square_input(im, S), self.inputs, self.cfg.fidelity)
@@ -181,6 +190,18 @@ def _onnx_predict(self: OnnxModel, images, merge: str = 'paper', size: int | Non
     return res
 
 OnnxModel.predict = _onnx_predict
+
+def load_predictor(path, **torch_kw):
+    """A model with `predict` from a file: an exported graph (`.onnx`) in ONNX Runtime, any other file a checkpoint
+    in PyTorch (`focus.convert.load_model(path, **torch_kw)`)."""
+    path = Path(path)
+    if path.suffix.lower() != '.onnx':
+        from focus.convert import load_model
+        return load_model(path, **torch_kw)
+    if given := [k for k, v in torch_kw.items() if v not in (None, False, 'cpu')]:
+        raise ValueError(f"{path}: an ONNX graph knows its model and runs on the CPU; "
+                         f"{', '.join(given)} apply to PyTorch checkpoints")
+    return OnnxModel(path)
 
 # %% ../nbs/24_export.ipynb #da6dfec2
 def check_export(model, onnx_path, images: list) -> float:

@@ -15,9 +15,9 @@ from .core import (match_by_stem, read_mask, binarize, check_choice, atomic_path
 
 # %% auto #0
 __all__ = ['EPS', 'BETA2', 'GT_THRESH', 'BIN_THRESH', 'KEYS', 'IMAGE_KEYS', 'PROTOCOLS', 'check_protocol', 'prepare_pair',
-           'PairStats', 'mae', 's_measure', 'e_measure', 'f_measure', 'nearest_fg_band', 'weighted_f_measure', 'ber',
-           'f1_score', 'auc', 'binary_map', 'image_metrics', 'Evaluator', 'read_pair', 'read_notes', 'say_notes',
-           'evaluate_folders', 'save_json', 'save_csv', 'write_results', 'plot_pr_curves', 'plot_fm_curves']
+           'PairStats', 'mae', 's_measure', 'e_measure', 'f_measure', 'ber', 'f1_score', 'auc', 'binary_map',
+           'image_metrics', 'Evaluator', 'read_pair', 'read_notes', 'say_notes', 'evaluate_folders', 'save_json',
+           'save_csv', 'write_results', 'plot_pr_curves', 'plot_fm_curves', 'nearest_fg_band', 'weighted_f_measure']
 
 # %% ../nbs/04_metrics.ipynb #b6c8382f
 EPS = np.spacing(1)        # PySODMetrics' (and MATLAB's) eps, 2.2e-16
@@ -40,8 +40,9 @@ def _grey_u8(a, what: str) -> np.ndarray:
     if a.size == 0: raise ValueError(f"{what}: empty map of shape {a.shape}")
     if a.dtype == bool: return a.astype(np.uint8) * np.uint8(255)
     if a.dtype != np.uint8:
-        raise TypeError(f"{what}: expected a uint8 (0..255) or bool map, got {a.dtype}; "
-                        "convert a [0, 1] float map with (p * 255).round().astype(np.uint8)")
+        raise TypeError(
+            f"{what}: expected a uint8 (0..255) or bool map, got {a.dtype}; "
+            f"convert a [0, 1] float map with (p * 255).round().astype(np.uint8)")
     return np.ascontiguousarray(a)
 
 def prepare_pair(pred, gt) -> tuple:
@@ -252,121 +253,6 @@ def f_measure(pred, gt, beta2: float = BETA2) -> dict:
     and `max`."""
     return _fm(PairStats(pred, gt), beta2=beta2)
 
-# %% ../nbs/04_metrics.ipynb #1b9a142f
-_LOG_HALF_5 = np.log(0.5) / 5
-# fspecial('gaussian', 7, 5) = k k^T
-_K1 = np.exp(-np.arange(-3, 4) ** 2 / (2 * 5.0 ** 2)); _K1 = _K1 / _K1.sum()
-_OFFSETS = sorted(((dy, dx) for dy in range(-4, 5) for dx in range(-4, 5) if 0 < dy * dy + dx * dx <= 18),
-                  # SciPy's tie-breaking order
-                  key=lambda o: (o[0] ** 2 + o[1] ** 2, o[1], o[0]))
-# same order within a distance
-_OFFSETS_BY_D2 = {k: np.array([o for o in _OFFSETS if o[0] ** 2 + o[1] ** 2 == k])
-                  for k in sorted({dy * dy + dx * dx for dy, dx in _OFFSETS})}
-_PAD = 4
-
-# %% ../nbs/04_metrics.ipynb #84cf2bea
-def _sum_prod(a: np.ndarray, b: np.ndarray) -> float:
-    """sum(a * b) in float64 for a float64 `a` and a float32/bool `b` of the same shape: `np.dot`
-    over 64 kB row chunks (no big temporary; unlike `np.einsum` on mixed types, the result does
-    not depend on memory alignment)."""
-    rows = max(1, 8192 // a.shape[1]); s = 0.0
-    for i in range(0, a.shape[0], rows):
-        s += float(np.dot(a[i:i + rows].ravel(), b[i:i + rows].ravel().astype(np.float64)))
-    return s
-
-_WORK = threading.local()       # work arrays of this thread, reused from image to image
-_WORK_MAX = 1 << 23             # elements; a larger image allocates its own
-
-def _work(name: str, shape: tuple, dtype) -> np.ndarray:
-    "A contiguous work array of `shape`, reused by the next image of this thread (no page faults)."
-    n = int(np.prod(shape))
-    if n > _WORK_MAX: return np.empty(shape, dtype)
-    buf = getattr(_WORK, name, None)
-    if buf is None or buf.size < n or buf.dtype != dtype:
-        buf = np.empty(max(n, 1 << 18), dtype)
-        setattr(_WORK, name, buf)
-    return buf[:n].reshape(shape)
-
-def _free_work():
-    "Release this thread's work arrays (at the end of an evaluation)."
-    _WORK.__dict__.clear()
-
-def _edt32(g: np.ndarray, work: bool = False) -> np.ndarray:
-    "Distance of each pixel to the nearest foreground pixel of `g`: float32, correctly rounded."
-    bg = np.logical_not(g, out=_work('bg', g.shape, bool)) if work else ~g
-    d = _work('edt', g.shape, np.float32) if work else None
-    d = cv2.distanceTransform(bg.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE, dst=d)
-    # squared distances are integers: round them and take the root again. This makes D the correctly
-    # rounded
-    # float32 value, and independent of OpenCV's thread split (its multi-threaded result varies in
-    # the last bit).
-    np.multiply(d, d, out=d); np.rint(d, out=d); np.sqrt(d, out=d)
-    return d
-
-# %% ../nbs/04_metrics.ipynb #a1800ded
-def nearest_fg_band(g: np.ndarray, d: np.ndarray | None = None) -> tuple:
-    """Background pixels within 3*sqrt(2) of the foreground `g` (a superset of the 3-px Chebyshev
-    band) and their nearest foreground pixel with SciPy's tie-breaking: `(ys, xs, nys, nxs)`.
-    `d`: `_edt32(g)` if already computed."""
-    if d is None: d = _edt32(g)
-    Wp = g.shape[1] + 2 * _PAD
-    gf = (
-        cv2.copyMakeBorder(g.view(np.uint8), _PAD, _PAD, _PAD, _PAD, cv2.BORDER_CONSTANT, value=0)
-        .view(bool)
-        .ravel()
-    )
-    pts = cv2.findNonZero(cv2.inRange(d, 0.5, 4.3))        # 1 <= d^2 <= 18 < 19
-    if pts is None: return (np.zeros(0, np.int64),) * 4
-    # OpenCV 4 returns (N, 1, 2), OpenCV 5 (N, 2)
-    pts = pts.reshape(-1, 2)
-    xs, ys = pts[:, 0].astype(np.int64), pts[:, 1].astype(np.int64)
-    d2 = np.rint(d[ys, xs].astype(np.float64) ** 2).astype(np.int64)   # exact small integers
-    flat = (ys + _PAD) * Wp + xs + _PAD
-    table = np.zeros((19, 8), np.int64)        # the offsets of each d^2, in SciPy's order; a pad
-    for k, offs in _OFFSETS_BY_D2.items():     # of 0 is the pixel itself, which is background
-        table[k, :len(offs)] = offs[:, 0] * Wp + offs[:, 1]
-    cand = flat[:, None] + table[d2]           # only the offsets at the pixel's own distance
-    hit = gf[cand]
-    first = hit.argmax(1)                      # the first offset on the foreground (SciPy's order)
-    rows = np.arange(len(flat))
-    assert hit[rows, first].all(), 'distance map and mask disagree'
-    near = cand[rows, first]
-    return ys, xs, near // Wp - _PAD, near % Wp - _PAD
-
-# %% ../nbs/04_metrics.ipynb #d6313ade
-def _wfm(st: PairStats) -> float:
-    if st.nfg == 0: return 0.0
-    H, W = st.shape
-    g = st.gt
-    d = _edt32(g, work=True)
-    ry, rx = np.flatnonzero(st.rows), np.flatnonzero(st.cols)
-    y0, y1, x0, x1 = max(ry[0] - 3, 0), min(ry[-1] + 4, H), max(rx[0] - 3, 0), min(rx[-1] + 4, W)
-    gr = g[y0:y1, x0:x1]
-    et = cv2.LUT(st.pred[y0:y1, x0:x1], 1 - st.lut, dst=_work('et', gr.shape, np.float64))
-    et *= gr                                               # E_t: E = 1 - P on G, 0 elsewhere ...
-    ys, xs, nys, nxs = nearest_fg_band(gr, d[y0:y1, x0:x1])
-    # ... and E of the nearest G pixel on the band
-    et[ys, xs] = et[nys, nxs]
-    ea = cv2.sepFilter2D(et, cv2.CV_64F, _K1, _K1, dst=_work('ea', gr.shape, np.float64),
-                         borderType=cv2.BORDER_CONSTANT)
-    np.minimum(ea, et, out=ea)
-    s_fg = _sum_prod(ea, gr)                               # sum of E_w = min(E, E_A) over G
-    # exp(ln(.5) D / 5) in place, 1 on G
-    np.multiply(d, np.float32(_LOG_HALF_5), out=d); cv2.exp(d, dst=d)
-    lut32 = st.lut.astype(np.float32)
-    p32 = cv2.LUT(st.pred, lut32, dst=_work('p32', d.shape, np.float32))
-    cv2.multiply(p32, d, dst=d)                           # P w in float32, summed in float64
-    sum_pw = cv2.sumElems(d)[0] - float(st.h_fg @ lut32.astype(np.float64))   # minus G's (w = 1)
-    fpw = 2 * float(st.h_bg @ st.lut) - sum_pw
-    tpw = st.nfg - s_fg
-    R = 1 - s_fg / st.nfg
-    P = tpw / (tpw + fpw + EPS)
-    return float(2 * R * P / (R + P + EPS))
-
-def weighted_f_measure(pred, gt) -> float:
-    "Weighted F-measure (beta 1, 7x7 Gaussian sigma 5) as PySODMetrics 1.6."
-    return _wfm(PairStats(pred, gt))
-
 # %% ../nbs/04_metrics.ipynb #30d0cafb
 def _binary_counts(st: PairStats, thresh: int = BIN_THRESH) -> tuple:
     "(TP, FP, FN, TN) of the raw prediction binarised at pred >= thresh."
@@ -526,13 +412,15 @@ def read_notes(result: dict, pred_dir, gt_dir) -> list:
     roles = (('gt', 'ground-truth mask(s)', gt_dir), ('pred', 'prediction(s)', pred_dir))
     for role, what, d in roles:
         if L[role]:
-            notes.append(f"note: {len(L[role])} {what} in {_text(str(d))} hold only 0/1 values; "
-                         f"read as labels (1 = foreground): {_some_names(map(_text, L[role]), 5)}")
+            notes.append(
+                f"note: {len(L[role])} {what} in {_text(str(d))} hold only 0/1 values; "
+                f"read as labels (1 = foreground): {_some_names(map(_text, L[role]), 5)}")
     if result['resized_images']:
         rs = result['resized_images']
-        notes.append(f"note: {len(rs)} prediction(s) in {_text(str(pred_dir))} differ in size from "
-                     "their ground truth and were resized to it (bilinear, as PySODEvalToolkit): "
-                     f"{_some_names(map(_text, rs), 5)}")
+        notes.append(
+            f"note: {len(rs)} prediction(s) in {_text(str(pred_dir))} differ in "
+            "size from their ground truth and were resized to it (bilinear, as "
+            f"PySODEvalToolkit): {_some_names(map(_text, rs), 5)}")
     return notes
 
 # %% ../nbs/04_metrics.ipynb #b6a427e1
@@ -628,3 +516,118 @@ def plot_fm_curves(results, ax=None, title: str = 'F-measure vs threshold'):
     axes."""
     return _plot_curves(results, ax, 'threshold', 'fm', ('mean F', 'Fm_mean'), 'threshold t (u >= t)', 'F-measure', 255,
                         title)
+
+# %% ../nbs/04_metrics.ipynb #1b9a142f
+_LOG_HALF_5 = np.log(0.5) / 5
+# fspecial('gaussian', 7, 5) = k k^T
+_K1 = np.exp(-np.arange(-3, 4) ** 2 / (2 * 5.0 ** 2)); _K1 = _K1 / _K1.sum()
+_OFFSETS = sorted(((dy, dx) for dy in range(-4, 5) for dx in range(-4, 5) if 0 < dy * dy + dx * dx <= 18),
+                  # SciPy's tie-breaking order
+                  key=lambda o: (o[0] ** 2 + o[1] ** 2, o[1], o[0]))
+# same order within a distance
+_OFFSETS_BY_D2 = {k: np.array([o for o in _OFFSETS if o[0] ** 2 + o[1] ** 2 == k])
+                  for k in sorted({dy * dy + dx * dx for dy, dx in _OFFSETS})}
+_PAD = 4
+
+# %% ../nbs/04_metrics.ipynb #84cf2bea
+def _sum_prod(a: np.ndarray, b: np.ndarray) -> float:
+    """sum(a * b) in float64 for a float64 `a` and a float32/bool `b` of the same shape: `np.dot`
+    over 64 kB row chunks (no big temporary; unlike `np.einsum` on mixed types, the result does
+    not depend on memory alignment)."""
+    rows = max(1, 8192 // a.shape[1]); s = 0.0
+    for i in range(0, a.shape[0], rows):
+        s += float(np.dot(a[i:i + rows].ravel(), b[i:i + rows].ravel().astype(np.float64)))
+    return s
+
+_WORK = threading.local()       # work arrays of this thread, reused from image to image
+_WORK_MAX = 1 << 23             # elements; a larger image allocates its own
+
+def _work(name: str, shape: tuple, dtype) -> np.ndarray:
+    "A contiguous work array of `shape`, reused by the next image of this thread (no page faults)."
+    n = int(np.prod(shape))
+    if n > _WORK_MAX: return np.empty(shape, dtype)
+    buf = getattr(_WORK, name, None)
+    if buf is None or buf.size < n or buf.dtype != dtype:
+        buf = np.empty(max(n, 1 << 18), dtype)
+        setattr(_WORK, name, buf)
+    return buf[:n].reshape(shape)
+
+def _free_work():
+    "Release this thread's work arrays (at the end of an evaluation)."
+    _WORK.__dict__.clear()
+
+def _edt32(g: np.ndarray, work: bool = False) -> np.ndarray:
+    "Distance of each pixel to the nearest foreground pixel of `g`: float32, correctly rounded."
+    bg = np.logical_not(g, out=_work('bg', g.shape, bool)) if work else ~g
+    d = _work('edt', g.shape, np.float32) if work else None
+    d = cv2.distanceTransform(bg.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE, dst=d)
+    # squared distances are integers: round them and take the root again. This makes D the correctly
+    # rounded
+    # float32 value, and independent of OpenCV's thread split (its multi-threaded result varies in
+    # the last bit).
+    np.multiply(d, d, out=d); np.rint(d, out=d); np.sqrt(d, out=d)
+    return d
+
+# %% ../nbs/04_metrics.ipynb #a1800ded
+def nearest_fg_band(g: np.ndarray, d: np.ndarray | None = None) -> tuple:
+    """Background pixels within 3*sqrt(2) of the foreground `g` (a superset of the 3-px Chebyshev
+    band) and their nearest foreground pixel with SciPy's tie-breaking: `(ys, xs, nys, nxs)`.
+    `d`: `_edt32(g)` if already computed."""
+    if d is None: d = _edt32(g)
+    Wp = g.shape[1] + 2 * _PAD
+    gf = (
+        cv2.copyMakeBorder(g.view(np.uint8), _PAD, _PAD, _PAD, _PAD, cv2.BORDER_CONSTANT, value=0)
+        .view(bool)
+        .ravel()
+    )
+    pts = cv2.findNonZero(cv2.inRange(d, 0.5, 4.3))        # 1 <= d^2 <= 18 < 19
+    if pts is None: return (np.zeros(0, np.int64),) * 4
+    # OpenCV 4 returns (N, 1, 2), OpenCV 5 (N, 2)
+    pts = pts.reshape(-1, 2)
+    xs, ys = pts[:, 0].astype(np.int64), pts[:, 1].astype(np.int64)
+    d2 = np.rint(d[ys, xs].astype(np.float64) ** 2).astype(np.int64)   # exact small integers
+    flat = (ys + _PAD) * Wp + xs + _PAD
+    table = np.zeros((19, 8), np.int64)        # the offsets of each d^2, in SciPy's order; a pad
+    for k, offs in _OFFSETS_BY_D2.items():     # of 0 is the pixel itself, which is background
+        table[k, :len(offs)] = offs[:, 0] * Wp + offs[:, 1]
+    cand = flat[:, None] + table[d2]           # only the offsets at the pixel's own distance
+    hit = gf[cand]
+    first = hit.argmax(1)                      # the first offset on the foreground (SciPy's order)
+    rows = np.arange(len(flat))
+    assert hit[rows, first].all(), 'distance map and mask disagree'
+    near = cand[rows, first]
+    return ys, xs, near // Wp - _PAD, near % Wp - _PAD
+
+# %% ../nbs/04_metrics.ipynb #d6313ade
+def _wfm(st: PairStats) -> float:
+    if st.nfg == 0: return 0.0
+    H, W = st.shape
+    g = st.gt
+    d = _edt32(g, work=True)
+    ry, rx = np.flatnonzero(st.rows), np.flatnonzero(st.cols)
+    y0, y1, x0, x1 = max(ry[0] - 3, 0), min(ry[-1] + 4, H), max(rx[0] - 3, 0), min(rx[-1] + 4, W)
+    gr = g[y0:y1, x0:x1]
+    et = cv2.LUT(st.pred[y0:y1, x0:x1], 1 - st.lut, dst=_work('et', gr.shape, np.float64))
+    et *= gr                                               # E_t: E = 1 - P on G, 0 elsewhere ...
+    ys, xs, nys, nxs = nearest_fg_band(gr, d[y0:y1, x0:x1])
+    # ... and E of the nearest G pixel on the band
+    et[ys, xs] = et[nys, nxs]
+    ea = cv2.sepFilter2D(et, cv2.CV_64F, _K1, _K1, dst=_work('ea', gr.shape, np.float64),
+                         borderType=cv2.BORDER_CONSTANT)
+    np.minimum(ea, et, out=ea)
+    s_fg = _sum_prod(ea, gr)                               # sum of E_w = min(E, E_A) over G
+    # exp(ln(.5) D / 5) in place, 1 on G
+    np.multiply(d, np.float32(_LOG_HALF_5), out=d); cv2.exp(d, dst=d)
+    lut32 = st.lut.astype(np.float32)
+    p32 = cv2.LUT(st.pred, lut32, dst=_work('p32', d.shape, np.float32))
+    cv2.multiply(p32, d, dst=d)                           # P w in float32, summed in float64
+    sum_pw = cv2.sumElems(d)[0] - float(st.h_fg @ lut32.astype(np.float64))   # minus G's (w = 1)
+    fpw = 2 * float(st.h_bg @ st.lut) - sum_pw
+    tpw = st.nfg - s_fg
+    R = 1 - s_fg / st.nfg
+    P = tpw / (tpw + fpw + EPS)
+    return float(2 * R * P / (R + P + EPS))
+
+def weighted_f_measure(pred, gt) -> float:
+    "Weighted F-measure (beta 1, 7x7 Gaussian sigma 5) as PySODMetrics 1.6."
+    return _wfm(PairStats(pred, gt))

@@ -296,11 +296,13 @@ def _check_clip_file(cfg: FocusConfig, clip_pretrained):
     if not p.is_file():
         raise FileNotFoundError(f"clip_pretrained: CLIP checkpoint {str(p)!r} not found")
     if not (cfg.clip and cfg.joint):
-        raise ValueError(f"clip_pretrained={str(p)!r} would be ignored: this model has no CLIP "
-                         f"refiner (clip={cfg.clip}, joint={cfg.joint})")
+        raise ValueError(
+            f"clip_pretrained={str(p)!r} would be ignored: this model "
+            f"has no CLIP refiner (clip={cfg.clip}, joint={cfg.joint})")
     if cfg.clip_model == 'tiny':
-        raise ValueError(f"clip_pretrained={str(p)!r} would be ignored: this preset uses the tiny "
-                         f"random test CLIP (clip_model='tiny'); use clip_model='ViT-B-16'")
+        raise ValueError(
+            f"clip_pretrained={str(p)!r} would be ignored: this preset uses the "
+            f"tiny random test CLIP (clip_model='tiny'); use clip_model='ViT-B-16'")
 
 # %% ../nbs/17_model.ipynb #2cb0f549
 def build_model(preset: str = 'tiny',          # a key of PRESETS

@@ -177,8 +177,8 @@ class MSDeformAttnPixelDecoder(nn.Module):
         super().__init__()
         missing = [k for k in transformer_in if k not in in_channels]
         if missing: raise ValueError(f"in_channels lacks the encoder inputs {missing}")
-        if conv_dim % gn_groups: raise ValueError(f"conv_dim={conv_dim} is not divisible by "
-                                                  f"gn_groups={gn_groups}")
+        if conv_dim % gn_groups:
+            raise ValueError(f"conv_dim={conv_dim} is not divisible by gn_groups={gn_groups}")
         self.in_channels = dict(in_channels)
         # each sorted high → low resolution
         self.transformer_in, self.fpn_in = _split_features(in_channels, transformer_in)
@@ -239,8 +239,9 @@ def _split_features(in_channels: dict, transformer_in) -> tuple[tuple, tuple]:
     "Encoder inputs and FPN inputs, each sorted high → low resolution; the FPN ones must be finer."
     transformer_in = tuple(sorted(transformer_in, key=_level))
     fpn_in = tuple(sorted((k for k in in_channels if k not in transformer_in), key=_level))
-    if not fpn_in: raise ValueError("need at least one feature outside transformer_in "
-                                    "(e.g. 'res2') for the FPN")
+    if not fpn_in:
+        raise ValueError(
+            "need at least one feature outside transformer_in (e.g. 'res2') for the FPN")
     if _level(fpn_in[-1]) >= _level(transformer_in[0]):
         raise ValueError("FPN features must have a finer stride than the encoder inputs")
     return transformer_in, fpn_in

@@ -250,10 +250,11 @@ def released_task(ctx: Context, task: str, backbone: str = 'giant', data: str = 
     t0 = time.perf_counter()
     try: ck = download_official(backbone, task)
     except RuntimeError as e:
-        raise RuntimeError(f"{e}\nThe paper profile scores the released checkpoints. Put them in "
-                           f"the Hugging Face cache on this machine (`huggingface-cli download "
-                           f"geshang/focus_{backbone}_{task}`), or set FOCUS_PAPER_SOURCE=train to "
-                           f"train the paper's recipe on the real training sets.") from None
+        raise RuntimeError(
+            f"{e}\nThe paper profile scores the released checkpoints. Put them in "
+            "the Hugging Face cache on this machine (`huggingface-cli download "
+            f"geshang/focus_{backbone}_{task}`), or set FOCUS_PAPER_SOURCE=train "
+            f"to train the paper's recipe on the real training sets.") from None
     out = ctx.out/'released'/f'{backbone}_{task}'
     test_checkpoint(ck, out, task=task, data=data, root=ctx.data_root, merge='official', progress=progress,
                     skip_missing=data == 'real')
@@ -790,9 +791,9 @@ def execute_notebook(src, dest):
     except Exception as e:  # noqa: BLE001 (a cell may raise anything; it is reported with its cell)
         with atomic_path(dest.with_name(f'{dest.stem}.failed.ipynb')) as tmp: write_nb(nb, tmp)
         first = next((l for l in last[0].source.splitlines() if l.strip() and not l.startswith('#|')), '') if last[0] else ''
-        raise NotebookError(f"{src.name}, cell {last[0].idx_ if last[0] else '?'} "
-                            f"({first.strip()[:60]}): "
-                            f"{type(e).__name__}: {str(e)[:400]}") from None
+        raise NotebookError(
+            f"{src.name}, cell {last[0].idx_ if last[0] else '?'} "
+            f"({first.strip()[:60]}): {type(e).__name__}: {str(e)[:400]}") from None
     with atomic_path(dest) as tmp: write_nb(nb, tmp)
 
 def _child_main():
@@ -806,9 +807,9 @@ def notebooks_dir() -> Path:
     "The repository's `nbs/` folder, where the reproduction notebooks are."
     d = Path(focus.__file__).resolve().parent.parent/'nbs'
     if not (d/NOTEBOOKS['sod']).is_file():
-        raise FileNotFoundError(f"{d}: the reproduction notebooks are not there; `focus reproduce` "
-                                f"runs from a clone of the repository installed with `pip install "
-                                f"-e .`")
+        raise FileNotFoundError(
+            f"{d}: the reproduction notebooks are not there; `focus reproduce` runs "
+            f"from a clone of the repository installed with `pip install -e .`")
     return d
 
 def select_notebooks(only=None, notebooks: dict | None = None) -> dict:
@@ -832,8 +833,9 @@ def _load_done(out: Path, profile: str) -> dict:
     done = json.loads(f.read_text()) if f.is_file() else {}
     other = {v['profile'] for v in done.values()} - {profile}
     if other:
-        raise ValueError(f"{out} holds a reproduction in the {other.pop()} profile; choose another "
-                         f"--out for {profile}")
+        raise ValueError(
+            f"{out} holds a reproduction in the {other.pop()} "
+            f"profile; choose another --out for {profile}")
     return done
 
 # %% ../nbs/22_reproduce.ipynb #a0572215
@@ -846,9 +848,10 @@ def _run_notebook(src: Path, dest: Path, env: dict, out: Path):
     if not p.returncode: return
     tagged = [l[len(ERROR_TAG):] for l in p.stderr.splitlines() if l.startswith(ERROR_TAG)]
     last = (p.stderr.strip().splitlines() or [f'exit code {p.returncode}'])[-1]
-    raise NotebookError(f"{tagged[-1] if tagged else last}\nThe cells run so far are in "
-                        f"{dest.with_name(dest.stem + '.failed.ipynb')}; what finished earlier "
-                        f"stays in {out}; rerun to continue from this notebook")
+    raise NotebookError(
+        f"{tagged[-1] if tagged else last}\nThe cells run so far are in "
+        f"{dest.with_name(dest.stem + '.failed.ipynb')}; what finished "
+        f"earlier stays in {out}; rerun to continue from this notebook")
 
 # %% ../nbs/22_reproduce.ipynb #48c5d2cc
 def reproduce(profile: str | None = None,    # 'test' | 'smoke' | 'paper'; default $FOCUS_PROFILE

@@ -192,8 +192,8 @@ class StepBatches(torch.utils.data.Sampler):
     t·B+B−1, process r a contiguous B/P."""
     def __init__(self, batch: int, start: int, iters: int, rank: int = 0, world: int = 1):
         if batch % world:
-            raise ValueError(f"--batch {batch} must be divisible by the number of processes "
-                             f"({world})")
+            raise ValueError(
+                f"--batch {batch} must be divisible by the number of processes ({world})")
         self.per, self.batch, self.start, self.iters, self.rank = batch // world, batch, start, iters, rank
     def __iter__(self):
         for t in range(self.start, self.iters):
@@ -463,9 +463,10 @@ def prepare_out(out, resume: bool, need: int) -> Path:
     writable, room for checkpoints."""
     out = Path(out); last = out/'checkpoints'/'last.pth'
     if not resume and (last.exists() or (out/'model_final.pth').exists()):
-        raise FocusRunError(f"{out} already holds a run "
-                            f"({'checkpoints/last.pth' if last.exists() else 'model_final.pth'}): "
-                            f"pass --resume to continue it, or choose another --out")
+        raise FocusRunError(
+            f"{out} already holds a run "
+            f"({'checkpoints/last.pth' if last.exists() else 'model_final.pth'}): "
+            f"pass --resume to continue it, or choose another --out")
     if resume and not last.exists():
         raise FocusRunError(f"--resume: {last} does not exist, so there is nothing to resume")
     try:
@@ -475,9 +476,10 @@ def prepare_out(out, resume: bool, need: int) -> Path:
         raise FocusRunError(f"the run directory {out} is not writable ({e.strerror or e}): choose "
                             f"another --out") from None
     free = shutil.disk_usage(out).free
-    if free < need: raise FocusRunError(f"{out} has {free / 1e6:.0f} MB free, and the checkpoints "
-                                        f"of this run need about {need / 1e6:.0f} MB: free some "
-                                        f"space or choose another --out")
+    if free < need:
+        raise FocusRunError(
+            f"{out} has {free / 1e6:.0f} MB free, and the checkpoints of this run "
+            f"need about {need / 1e6:.0f} MB: free some space or choose another --out")
     return out
 
 # %% ../nbs/21_train.ipynb #0af7a9ba
@@ -486,12 +488,13 @@ def load_run_checkpoint(path, cfg: TrainConfig) -> dict:
     try: ck = torch.load(path, map_location='cpu', weights_only=True)
     # a damaged file fails in many ways (EOFError, RuntimeError, UnpicklingError, zip errors, …)
     except Exception as e:  # noqa: BLE001
-        raise FocusRunError(f"{path}: cannot read the checkpoint ({type(e).__name__}: "
-                            f"{str(e)[:200]})") from None
+        raise FocusRunError(
+            f"{path}: cannot read the checkpoint ({type(e).__name__}: {str(e)[:200]})") from None
     diff = config_diff(json.loads(ck['train_config']), run_identity(cfg))
-    if diff: raise FocusRunError(f"{path} was written by another configuration, so --resume would "
-                                 f"not continue the same run. Differences (checkpoint → now): "
-                                 f"{'; '.join(diff)}")
+    if diff:
+        raise FocusRunError(
+            f"{path} was written by another configuration, so --resume would not "
+            f"continue the same run. Differences (checkpoint → now): {'; '.join(diff)}")
     return ck
 
 # %% ../nbs/21_train.ipynb #ba04d773
@@ -501,8 +504,9 @@ def load_init(model: FocusModel, path, unsafe: bool = False) -> str:
     from focus.convert import convert_state_dict
     sd, rep = convert_state_dict(read_checkpoint(path, unsafe), model)     # our keys pass unchanged
     if rep.mismatched:
-        raise FocusRunError(f"{path} does not fit this model ({model.cfg.arch}, fidelity "
-                            f"{model.cfg.fidelity}):\n{rep}")
+        raise FocusRunError(
+            f"{path} does not fit this model ({model.cfg.arch}, "
+            f"fidelity {model.cfg.fidelity}):\n{rep}")
     model.load_state_dict(sd, strict=False)
     left = f"; {len(rep.missing)} left at their initial values (e.g. {', '.join(rep.missing[:3])})"
     unused = f"; {len(rep.unexpected)} unused" if rep.unexpected else ''
@@ -570,8 +574,9 @@ def make_accelerator(amp: str = 'auto'):
     if mp == 'fp16' and not cuda:
         raise ValueError("--amp fp16 needs a GPU; on the CPU use --amp no (fp32) or bf16")
     if mp == 'bf16' and not cuda and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        warnings.warn("bf16 autocast on a CPU without native bf16 (AVX512-BF16 or AMX) is emulated and "
-                      "slower than fp32: train with --amp no (TrainConfig(amp='no'))", stacklevel=2)
+        warnings.warn(
+            "bf16 autocast on a CPU without native bf16 (AVX512-BF16 or AMX) is emulated and "
+            "slower than fp32: train with --amp no (TrainConfig(amp='no'))", stacklevel=2)
     # a new run in the same process starts afresh
     if not (dist.is_available() and dist.is_initialized()):
         AcceleratorState._reset_state(reset_partial_state=True); GradientState._reset_state()
@@ -685,8 +690,9 @@ def _stop(out, it: int, e: NonFiniteLoss, saved: int | None) -> FocusRunError:
     last = Path(out)/'checkpoints'/'last.pth'
     good = (f"the last good checkpoint is {last} (iteration {saved}); resume from it with --resume after lowering the LR "
             f"or checking the data") if saved else "no checkpoint had been written yet"
-    return FocusRunError(f"iteration {it}: the loss is not finite ({e}); training stopped before "
-                         f"the update, so the weights are those of iteration {it - 1}; {good}")
+    return FocusRunError(
+        f"iteration {it}: the loss is not finite ({e}); training stopped before "
+        f"the update, so the weights are those of iteration {it - 1}; {good}")
 
 def _stop_workers(batches):
     """Stop the loader's worker processes now. Left to the garbage collector, a finished run's
