@@ -51,8 +51,7 @@ def worker(a):
     "One engine of one preset in this process: timings and maps to a JSON + NPZ file."
     import numpy as np, torch
     torch.set_num_threads(a.threads)
-    from focus.export import InferenceGraph, OnnxModel, square_input, graph_feeds, _map
-    from focus.model import postprocess
+    from focus.export import InferenceGraph, OnnxModel, square_maps
     images, _ = test_images(a.task, a.images)
     S, work = a.size, Path(a.work)
     Path('/proc/self/clear_refs').write_text('5')      # the high-water mark restarts from here …
@@ -66,12 +65,11 @@ def worker(a):
         inputs = g.inputs                                  # read before compiling wraps the module
         if a.engine == 'compile': g = torch.compile(g)
         amp = torch.autocast('cpu', dtype=torch.bfloat16, enabled=a.engine == 'bf16')
+        def run(feeds):
+            with amp: return g(**feeds)
         @torch.no_grad()
         def predict(im):
-            x = square_input(im, S)
-            with amp: logits, masks = g(**graph_feeds(x, inputs, model.cfg.fidelity))
-            out = dict(pred_logits=logits.float(), pred_masks=masks.float())
-            return _map(postprocess(out, [(S, S)], [im.shape[:2]], 'paper')[0], 'paper')
+            return square_maps(run, [im], S, inputs, model.cfg.fidelity)[0]
     from PIL import Image
     one = np.asarray(Image.fromarray(images[0]).resize((S, S)))        # the timed image: S×S in and out
     t0 = time.perf_counter(); predict(one); first = time.perf_counter() - t0     # warm-up (compiles)

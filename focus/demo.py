@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile, time
 from pathlib import Path
 import numpy as np
-from .core import TASKS, TASK_NAMES, FocusDataError, read_image, write_bytes_atomic
+from .core import TASKS, TASK_NAMES, FocusDataError, read_image
 
 # %% auto #0
 __all__ = ['MAX_MEGAPIXELS', 'read_upload', 'overlay', 'segment', 'load_models', 'demo_handler', 'build_demo', 'launch_demo']
@@ -75,15 +75,10 @@ def load_models(checkpoints, task: str | None = None) -> dict:
     return models
 
 # %% ../nbs/25_demo.ipynb #82cb6138
-def _png(a: np.ndarray) -> bytes:
-    import cv2
-    ok, buf = cv2.imencode('.png', a)
-    if not ok: raise RuntimeError("PNG encoding failed")
-    return buf.tobytes()
-
 def demo_handler(models: dict, out_dir):
     "The page's function: (upload, task) → (map, overlay, (before, after), mask PNG, status line)."
     import gradio as gr
+    from focus.evaluate import write_map                 # the 8-bit PNG every map of the suite is
     out_dir = Path(out_dir)
     def run(path, task):
         say = lambda msg: gr.Error(msg, print_exception=False)   # a sentence on the page, no log
@@ -93,7 +88,7 @@ def demo_handler(models: dict, out_dir):
         try: img, notes = read_upload(path)
         except FocusDataError as e: raise say(str(e)) from None
         r = segment(models[task], img)
-        png = write_bytes_atomic(out_dir/f"{Path(path).stem}_{task}_mask.png", _png(r['map']))
+        png = write_map(out_dir/f"{Path(path).stem}_{task}_mask.png", r['map'] / 255)   # the shown map's bytes
         for n in notes: gr.Warning(n)
         status = f"{img.shape[1]}×{img.shape[0]} px · {TASK_NAMES[task]} · {r['seconds']:.1f} s"
         return r['map'], r['overlay'], (img, r['overlay']), str(png), '  \n'.join([status, *notes])

@@ -16,8 +16,8 @@ from .edges import edge_input
 from .model import MERGES, postprocess
 
 # %% auto #0
-__all__ = ['TWO_GB', 'InferenceGraph', 'graph_size', 'square_input', 'graph_feeds', 'predict_square', 'weights_file',
-           'export_files', 'export_onnx', 'OnnxModel', 'load_predictor', 'check_export']
+__all__ = ['TWO_GB', 'InferenceGraph', 'graph_size', 'square_input', 'graph_feeds', 'square_maps', 'predict_square',
+           'weights_file', 'export_files', 'export_onnx', 'OnnxModel', 'load_predictor', 'check_export']
 
 # %% ../nbs/24_export.ipynb #51fe2336
 class InferenceGraph(nn.Module):
@@ -60,17 +60,22 @@ def _map(m: torch.Tensor, merge: str) -> np.ndarray:
     "A merged map as `predict` returns it: float32 in [0,1] ('paper') or uint8 {0,1}."
     return m.float().cpu().numpy() if merge == 'paper' else m.cpu().numpy().astype(np.uint8)
 
+def square_maps(run, images, S: int, inputs: list, fidelity: str, merge: str = 'paper') -> list:
+    """Maps of RGB uint8 `images` through a graph `run(feeds) -> (class logits, mask logits)` (PyTorch or ONNX
+    Runtime): each image resized to S×S on the way in, its map merged and resized back to the image's size."""
+    res = []
+    for im in ([images] if isinstance(images, np.ndarray) and images.ndim == 3 else images):
+        logits, masks = run(graph_feeds(square_input(im, S), inputs, fidelity))
+        out = dict(pred_logits=torch.as_tensor(logits).float(), pred_masks=torch.as_tensor(masks).float())
+        res.append(_map(postprocess(out, [(S, S)], [np.asarray(im).shape[:2]], merge)[0], merge))
+    return res
+
 # %% ../nbs/24_export.ipynb #bf735ef4
 @torch.no_grad()
 def predict_square(model, images: list, S: int, merge: str = 'paper') -> list:
     "PyTorch's maps of `images` resized to S×S: what an exported graph of size S must reproduce."
-    g, res = InferenceGraph(model).eval(), []
-    for im in ([images] if isinstance(images, np.ndarray) and images.ndim == 3 else images):
-        x = square_input(im, S)
-        logits, masks = g(**graph_feeds(x, g.inputs, model.cfg.fidelity))
-        out = dict(pred_logits=logits, pred_masks=masks)
-        res.append(_map(postprocess(out, [(S, S)], [np.asarray(im).shape[:2]], merge)[0], merge))
-    return res
+    g = InferenceGraph(model).eval()
+    return square_maps(lambda feeds: g(**feeds), images, S, g.inputs, model.cfg.fidelity, merge)
 
 # %% ../nbs/24_export.ipynb #7f044b59
 def _need(module: str):
@@ -181,13 +186,8 @@ def _onnx_predict(self: OnnxModel, images, merge: str = 'paper', size: int | Non
         raise ValueError(
             f"{self.path} is a graph for {self.size}×{self.size} inputs, not "
             f"{size}: export one for that size (focus export --size {size})")
-    S, res = self.size, []
-    for im in ([images] if isinstance(images, np.ndarray) and images.ndim == 3 else images):
-        feeds = graph_feeds(square_input(im, S), self.inputs, self.cfg.fidelity)
-        logits, masks = self.session.run(None, {k: v.numpy() for k, v in feeds.items()})
-        out = dict(pred_logits=torch.from_numpy(logits), pred_masks=torch.from_numpy(masks))
-        res.append(_map(postprocess(out, [(S, S)], [np.asarray(im).shape[:2]], merge)[0], merge))
-    return res
+    run = lambda feeds: self.session.run(None, {k: v.numpy() for k, v in feeds.items()})
+    return square_maps(run, images, self.size, self.inputs, self.cfg.fidelity, merge)
 
 OnnxModel.predict = _onnx_predict
 
